@@ -1,0 +1,20 @@
+# Writes the README's quick-start (the ```cpp block after the line "<!-- quickstart -->") to OUTPUT,
+# so the test suite compiles exactly what the README shows.
+# Usage: cmake -DREADME=... -DOUTPUT=... -P extract_readme_snippet.cmake
+file(READ "${README}" text)
+string(FIND "${text}" "<!-- quickstart -->" marker)
+if(marker EQUAL -1)
+  message(FATAL_ERROR "${README} has no <!-- quickstart --> marker before its quick-start code block")
+endif()
+string(SUBSTRING "${text}" ${marker} -1 text)
+string(FIND "${text}" "```cpp\n" begin)
+if(begin EQUAL -1)
+  message(FATAL_ERROR "${README}: no ```cpp block after <!-- quickstart -->")
+endif()
+math(EXPR begin "${begin} + 7")
+string(SUBSTRING "${text}" ${begin} -1 text)
+string(FIND "${text}" "```" end)
+string(SUBSTRING "${text}" 0 ${end} code)
+file(WRITE "${OUTPUT}.tmp" "${code}")
+file(COPY_FILE "${OUTPUT}.tmp" "${OUTPUT}" ONLY_IF_DIFFERENT)
+file(REMOVE "${OUTPUT}.tmp")

@@ -1,0 +1,113 @@
+// Adam<Scalar> with Keras' defaults and Keras' update ("epsilon hat": epsilon is added to the raw
+// sqrt(v), the bias correction is folded into the rate):
+//   t += 1;  lr_t = lr * sqrt(1 - beta_2^t) / (1 - beta_1^t)
+//   m = beta_1 m + (1 - beta_1) g;  v = beta_2 v + (1 - beta_2) g^2;  p -= lr_t m / (sqrt(v) + epsilon)
+// The optimizer owns one m and one v per *trainable* parameter tensor of the model it was built
+// for, in visiting order, and one step counter advanced once per step().
+#pragma once
+
+#include "config.hpp"
+#include "error.hpp"
+
+#include <cmath>
+#include <cstdint>
+#include <vector>
+
+namespace tinygan {
+
+struct AdamOptions {
+    double learning_rate = 1e-3;
+    double beta_1 = 0.9;
+    double beta_2 = 0.999;
+    double epsilon = 1e-7;
+};
+
+template <class ScalarType>
+class Adam {
+public:
+    using Scalar = ScalarType;
+    using M = Matrix<Scalar>;
+
+    template <class Model>
+    explicit Adam(Model& model, AdamOptions options = {}) : options_(options) {
+        validate(options_);
+        model.for_each_parameter([&](const char*, M& value, M&, bool trainable) {
+            if (!trainable) return;
+            m_.push_back(M::Zero(value.rows(), value.cols()));
+            v_.push_back(M::Zero(value.rows(), value.cols()));
+        });
+        if (m_.empty()) throw ArgumentError("Adam was given a model with no trainable parameters");
+    }
+
+    // Applies one update to the model's trainable parameters from their gradients. Frozen tensors
+    // are skipped, so an optimizer built for the generator can step the chained generator+frozen
+    // discriminator; if the trainable tensors do not match those it was built for, it throws
+    // before touching anything.
+    template <class Model>
+    void step(Model& model) {
+        require_matching(model);
+        ++iterations_;
+        const double t = static_cast<double>(iterations_);
+        const auto rate = static_cast<Scalar>(options_.learning_rate * std::sqrt(1 - std::pow(options_.beta_2, t)) /
+                                              (1 - std::pow(options_.beta_1, t)));
+        const auto b1 = static_cast<Scalar>(options_.beta_1), b2 = static_cast<Scalar>(options_.beta_2);
+        const auto eps = static_cast<Scalar>(options_.epsilon);
+        std::size_t k = 0;
+        model.for_each_parameter([&](const char*, M& value, M& gradient, bool trainable) {
+            if (!trainable) return;
+            auto m = m_[k].array(), v = v_[k].array();
+            const auto g = gradient.array();
+            m = b1 * m + (Scalar(1) - b1) * g;
+            v = b2 * v + (Scalar(1) - b2) * g.square();
+            value.array() -= rate * m / (v.sqrt() + eps);
+            ++k;
+        });
+    }
+
+    const AdamOptions& options() const { return options_; }
+    std::int64_t iterations() const { return iterations_; }
+
+    // State, for checkpoints: first and second moments per trainable tensor, and the step count.
+    std::vector<M>& first_moments() { return m_; }
+    std::vector<M>& second_moments() { return v_; }
+    const std::vector<M>& first_moments() const { return m_; }
+    const std::vector<M>& second_moments() const { return v_; }
+    void set_iterations(std::int64_t t) {
+        if (t < 0) throw ArgumentError(detail::concat("Adam iterations must be >= 0, got ", t));
+        iterations_ = t;
+    }
+
+private:
+    static void validate(const AdamOptions& o) {
+        if (!(o.learning_rate > 0) || !std::isfinite(o.learning_rate))
+            throw ArgumentError(detail::concat("Adam learning_rate must be a positive number, got ", o.learning_rate));
+        if (!(o.beta_1 >= 0 && o.beta_1 < 1))
+            throw ArgumentError(detail::concat("Adam beta_1 must be in [0, 1), got ", o.beta_1));
+        if (!(o.beta_2 >= 0 && o.beta_2 < 1))
+            throw ArgumentError(detail::concat("Adam beta_2 must be in [0, 1), got ", o.beta_2));
+        if (!(o.epsilon > 0) || !std::isfinite(o.epsilon))
+            throw ArgumentError(detail::concat("Adam epsilon must be a positive number, got ", o.epsilon));
+    }
+
+    template <class Model>
+    void require_matching(Model& model) const {
+        std::size_t k = 0;
+        bool shapes_match = true;
+        model.for_each_parameter([&](const char*, M& value, M&, bool trainable) {
+            if (!trainable) return;
+            shapes_match = shapes_match && k < m_.size() && m_[k].rows() == value.rows() && m_[k].cols() == value.cols();
+            ++k;
+        });
+        if (k != m_.size() || !shapes_match)
+            throw ArgumentError(detail::concat(
+                "this Adam was built for ", m_.size(), " trainable parameter tensors but the model passed to step() has ",
+                k, (shapes_match ? "" : " (or their shapes differ)"),
+                "; freeze the parts it should not train (tinygan::Frozen) or build it for this model"));
+    }
+
+    AdamOptions options_;
+    std::vector<M> m_, v_;
+    std::int64_t iterations_ = 0;
+};
+
+}  // namespace tinygan

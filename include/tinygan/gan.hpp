@@ -1,0 +1,18 @@
+// tinygan: a header-only neural-network library on Eigen. This umbrella includes everything needed
+// to build and train models, and nothing else: data files (mnist_idx.hpp), checkpoints
+// (checkpoint.hpp) and images (image_grid.hpp) are included separately, by those who need them.
+#pragma once
+
+#include "adam.hpp"
+#include "config.hpp"
+#include "error.hpp"
+#include "gradient_check.hpp"
+#include "layer_concept.hpp"
+#include "layers/dense.hpp"
+#include "layers/relu.hpp"
+#include "layers/reshape.hpp"
+#include "layers/sigmoid.hpp"
+#include "loss.hpp"
+#include "random.hpp"
+#include "sequential.hpp"
+#include "training.hpp"

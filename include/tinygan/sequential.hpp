@@ -1,0 +1,323 @@
+// Sequential<Scalar, Layers...>: layers composed left to right, as Keras' Sequential([...]).
+// The layers live in a flat std::tuple (no heap, no virtual calls); the forward is a left fold, the
+// backward walks the same layers right to left, each fed the input it saw in the forward.
+// A Sequential is itself a layer, and may hold references: chain(generator, discriminator) is the
+// GAN's combined model without copying either.
+#pragma once
+
+#include "config.hpp"
+#include "detail/tuple.hpp"
+#include "error.hpp"
+#include "layer_concept.hpp"
+#include "layers/sigmoid.hpp"
+
+#include <array>
+#include <cctype>
+#include <iomanip>
+#include <optional>
+#include <ostream>
+#include <string>
+#include <tuple>
+#include <type_traits>
+#include <vector>
+
+namespace tinygan {
+
+template <class ScalarType, class... Layers>
+class Sequential;
+
+namespace detail {
+
+template <class L>
+struct is_sigmoid : std::false_type {};
+template <class S>
+struct is_sigmoid<Sigmoid<S>> : std::true_type {};
+
+template <class L>
+struct is_sequential : std::false_type {};
+template <class S, class... Ls>
+struct is_sequential<Sequential<S, Ls...>> : std::true_type {};
+
+template <class L, class = void>
+struct ends_in_sigmoid : is_sigmoid<L> {};
+template <class S, class... Ls>
+struct ends_in_sigmoid<Sequential<S, Ls...>>
+    : ends_in_sigmoid<std::decay_t<std::tuple_element_t<sizeof...(Ls) - 1, std::tuple<Ls...>>>> {};
+
+// "ReLU" -> "re_lu", "Dense" -> "dense": Keras' layer-name spelling.
+inline std::string snake_case(const std::string& type) {
+    std::string out;
+    for (std::size_t i = 0; i < type.size(); ++i) {
+        const char c = type[i];
+        if (std::isupper(static_cast<unsigned char>(c)) && i > 0 && std::islower(static_cast<unsigned char>(type[i - 1])))
+            out += '_';
+        out += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    }
+    return out;
+}
+
+}  // namespace detail
+
+// True when a model's output is a Sigmoid, so the loss can be computed from its logits.
+template <class Model>
+inline constexpr bool ends_in_sigmoid_v = detail::ends_in_sigmoid<std::decay_t<Model>>::value;
+
+template <class ScalarType, class... Layers>
+class Sequential {
+    static_assert(sizeof...(Layers) > 0, "tinygan: a Sequential needs at least one layer");
+    static_assert((is_layer_v<Layers> && ...),
+                  "tinygan: a Sequential element does not satisfy the layer contract (see layer_concept.hpp)");
+    static_assert((std::is_same_v<typename std::remove_reference_t<Layers>::Scalar, ScalarType> && ...),
+                  "tinygan: all layers of a Sequential must use the same Scalar type");
+
+public:
+    using Scalar = ScalarType;
+    using M = Matrix<Scalar>;
+    static constexpr std::size_t size = sizeof...(Layers);
+
+    explicit Sequential(Layers... layers) : layers_(std::forward<Layers>(layers)...) { infer_shapes(); }
+
+    // Copies and moves are allowed; the input pointers are only meaningful within one step.
+
+    // x: input features x batch -> output features x batch.
+    const M& forward(const M& x) {
+        if (x.rows() != element_count(shapes_.front()))
+            throw ShapeError(detail::concat(description(), " expects ", element_count(shapes_.front()),
+                                            " input features per sample (rows), got ", x.rows()));
+        return forward_all(x, std::index_sequence_for<Layers...>{});
+    }
+
+    // Keras' predict(): the output for a batch.
+    const M& predict(const M& x) { return forward(x); }
+
+    // Backpropagates dy = dLoss/doutput through every layer, right to left. Needs the last forward's x.
+    const M& backward(const M& x, const M& dy, bool need_dx = true) {
+        TINYGAN_ASSERT(&x == inputs_[0]);
+        (void)x;
+        return backward_through<size>(dy, need_dx);
+    }
+
+    // For a model ending in Sigmoid: the Sigmoid's input, i.e. the output before squashing.
+    const M& logits() const {
+        static_assert(ends_in_sigmoid_v<Sequential>, "tinygan: logits() needs a model that ends in Sigmoid");
+        if constexpr (detail::is_sigmoid<std::decay_t<Last>>::value)
+            return *inputs_[size - 1];
+        else
+            return std::get<size - 1>(layers_).logits();
+    }
+
+    // Like backward, but starting from dLoss/dlogits: the final Sigmoid is folded into the loss,
+    // which is how tf.keras trains a sigmoid output (stable, never NaN).
+    const M& backward_from_logits(const M& x, const M& dlogits, bool need_dx = true) {
+        static_assert(ends_in_sigmoid_v<Sequential>, "tinygan: backward_from_logits() needs a model that ends in Sigmoid");
+        TINYGAN_ASSERT(&x == inputs_[0]);
+        (void)x;
+        if constexpr (detail::is_sigmoid<std::decay_t<Last>>::value) {
+            return backward_through<size - 1>(dlogits, need_dx);
+        } else {
+            const M& d = std::get<size - 1>(layers_).backward_from_logits(*inputs_[size - 1], dlogits,
+                                                                         size > 1 || need_dx);
+            return backward_through<size - 1>(d, need_dx);
+        }
+    }
+
+    // f(const char* name, M& value, M& gradient, bool trainable), for every parameter tensor, in order.
+    template <class F>
+    void for_each_parameter(F&& f) {
+        detail::tuple_for_each(layers_, [&](auto& layer, auto) { layer.for_each_parameter(f); });
+    }
+
+    // f(const std::string& name, M& value): "dense_0.kernel", nested models prefixed. For I/O, not the hot path.
+    template <class F>
+    void for_each_named_parameter(F&& f, const std::string& prefix = "") {
+        detail::tuple_for_each(layers_, [&](auto& layer, auto index) {
+            const std::string layer_name = prefix + layer_name_of(layer, index);
+            if constexpr (detail::is_sequential<std::decay_t<decltype(layer)>>::value) {
+                layer.for_each_named_parameter(f, layer_name + ".");
+            } else {
+                layer.for_each_parameter([&](const char* name, M& value, M&, bool) {
+                    f(layer_name + "." + name, value);
+                });
+            }
+        });
+    }
+
+    template <std::size_t I>
+    auto& layer() { return std::get<I>(layers_); }
+    template <std::size_t I>
+    const auto& layer() const { return std::get<I>(layers_); }
+
+    // Keras' `model.trainable = on`: applies to every layer.
+    void trainable(bool on) {
+        detail::tuple_for_each(layers_, [&](auto& layer, auto) { layer.trainable(on); });
+    }
+    // True when any layer is trainable.
+    bool trainable() const {
+        bool any = false;
+        detail::tuple_for_each(layers_, [&](const auto& layer, auto) { any = any || layer.trainable(); });
+        return any;
+    }
+
+    Index parameter_count() const {
+        Index count = 0;
+        detail::tuple_for_each(layers_, [&](const auto& layer, auto) { count += layer.parameter_count(); });
+        return count;
+    }
+    Index trainable_parameter_count() const {
+        Index count = 0;
+        detail::tuple_for_each(layers_, [&](const auto& layer, auto) {
+            if constexpr (detail::is_sequential<std::decay_t<decltype(layer)>>::value)
+                count += layer.trainable_parameter_count();
+            else if (layer.trainable())
+                count += layer.parameter_count();
+        });
+        return count;
+    }
+
+    const Shape& input_shape() const { return shapes_.front(); }
+    const Shape& output_shape() const { return shapes_.back(); }
+
+    // Layer contract, so a Sequential can be an element of another.
+    Shape output_shape(const Shape&) const { return shapes_.back(); }
+    std::string input_mismatch(const Shape& input) const {
+        if (element_count(input) == element_count(shapes_.front())) return {};
+        return detail::concat("expects ", element_count(shapes_.front()), " input features");
+    }
+    std::optional<Shape> declared_input_shape() const { return shapes_.front(); }
+    std::string type_name() const { return "Sequential"; }
+    std::string description() const { return name_.empty() ? "Sequential" : "Sequential '" + name_ + "'"; }
+
+    const std::string& name() const { return name_; }
+    Sequential& set_name(std::string name) {
+        name_ = std::move(name);
+        return *this;
+    }
+
+    // A Keras-like table: layer, output shape, parameter count, then the totals.
+    void summary(std::ostream& out) const {
+        const std::string rule(65, '_'), double_rule(65, '=');
+        out << "Model: \"" << (name_.empty() ? "sequential" : name_) << "\"\n" << rule << '\n';
+        out << std::left << std::setw(29) << " Layer (type)" << std::setw(26) << "Output Shape" << "Param #\n"
+            << double_rule << '\n';
+        detail::tuple_for_each(layers_, [&](const auto& layer, auto index) {
+            out << ' ' << std::left << std::setw(28) << (layer_name_of(layer, index) + " (" + layer.type_name() + ")")
+                << std::setw(26) << "(None" + batch_free_shape(shapes_[index + 1]) << layer.parameter_count()
+                << '\n';
+        });
+        const Index total = parameter_count(), trainable_count = trainable_parameter_count();
+        out << double_rule << "\nTotal params: " << total << "\nTrainable params: " << trainable_count
+            << "\nNon-trainable params: " << (total - trainable_count) << '\n'
+            << rule << '\n';
+    }
+
+private:
+    using Last = std::tuple_element_t<size - 1, std::tuple<Layers...>>;
+
+    template <class Layer, std::size_t I>
+    static std::string layer_name_of(const Layer& layer, std::integral_constant<std::size_t, I>) {
+        return detail::snake_case(layer.type_name()) + "_" + std::to_string(I);
+    }
+
+    // "(28, 28, 1)" -> ", 28, 28, 1)": the tail after Keras' "(None".
+    static std::string batch_free_shape(const Shape& shape) {
+        std::string s;
+        for (Index dim : shape) s += ", " + std::to_string(dim);
+        return s + ")";
+    }
+
+    // Walks the layers once at construction: each must accept what the previous one produces.
+    void infer_shapes() {
+        const auto first_input = std::get<0>(layers_).declared_input_shape();
+        if (!first_input)
+            throw ArgumentError(detail::concat("the first layer of a Sequential (", std::get<0>(layers_).description(),
+                                               ") must declare its input size (e.g. Dense(in, out) or "
+                                               "Flatten({28, 28, 1}))"));
+        shapes_.assign(1, *first_input);
+        std::string previous = "the model input";
+        detail::tuple_for_each(layers_, [&](const auto& layer, auto index) {
+            const Shape& input = shapes_.back();
+            const std::string mismatch = layer.input_mismatch(input);
+            if (!mismatch.empty())
+                throw ShapeError(detail::concat("layer ", std::size_t(index), " (", layer.description(), ") ",
+                                                mismatch, ", but ", previous, " produces ", element_count(input),
+                                                " ", to_string(input)));
+            shapes_.push_back(layer.output_shape(input));
+            previous = detail::concat("layer ", std::size_t(index), " (", layer.description(), ")");
+        });
+    }
+
+    template <std::size_t... I>
+    const M& forward_all(const M& x, std::index_sequence<I...>) {
+        inputs_[0] = &x;
+        ((inputs_[I + 1] = &std::get<I>(layers_).forward(*inputs_[I])), ...);
+        return *inputs_[size];
+    }
+
+    // Runs the backward of layers Count-1 down to 0; the first layer computes dx only if asked.
+    template <std::size_t Count>
+    const M& backward_through(const M& dy, bool need_dx) {
+        if constexpr (Count == 0) {
+            return dy;
+        } else {
+            const M& dx = std::get<Count - 1>(layers_).backward(*inputs_[Count - 1], dy, Count > 1 || need_dx);
+            return backward_through<Count - 1>(dx, need_dx);
+        }
+    }
+
+    std::tuple<Layers...> layers_;
+    std::vector<Shape> shapes_;                  // shapes_[i] is layer i's input; back() is the output
+    std::array<const M*, size + 1> inputs_{};    // the last forward's activations, by address
+    std::string name_;
+};
+
+// Sequential{Dense<float>(100, 128, rng), ReLU<float>{}, ...} deduces the Scalar from the first layer.
+template <class First, class... Rest>
+Sequential(First, Rest...) -> Sequential<typename First::Scalar, First, Rest...>;
+
+// Builds a Sequential from layers, like Keras' Sequential([...], name=...).
+template <class First, class... Rest>
+auto make_sequential(std::string name, First first, Rest... rest) {
+    Sequential<typename First::Scalar, First, Rest...> model(std::move(first), std::move(rest)...);
+    model.set_name(std::move(name));
+    return model;
+}
+
+// The models one after another, by reference: chain(generator, discriminator) is the GAN.
+template <class... Models>
+auto chain(Models&... models) {
+    using First = std::tuple_element_t<0, std::tuple<Models...>>;
+    return Sequential<typename First::Scalar, Models&...>(models...);
+}
+
+// Freezes a model for the lifetime of the guard and restores each layer's flag afterwards:
+//     { Frozen frozen_d(discriminator); train_on_batch(gan, ...); }   // D does not learn here
+template <class Model>
+class Frozen {
+public:
+    explicit Frozen(Model& model) : model_(model) {
+        std::size_t i = 0;
+        for_each_layer([&](auto& layer) { was_trainable_[i++] = layer.trainable(); });
+        model_.trainable(false);
+    }
+    ~Frozen() {
+        std::size_t i = 0;
+        for_each_layer([&](auto& layer) { layer.trainable(was_trainable_[i++]); });
+    }
+    Frozen(const Frozen&) = delete;
+    Frozen& operator=(const Frozen&) = delete;
+
+private:
+    template <class F>
+    void for_each_layer(F&& f) {
+        for_each_layer_impl(f, std::make_index_sequence<Model::size>{});
+    }
+    template <class F, std::size_t... I>
+    void for_each_layer_impl(F& f, std::index_sequence<I...>) {
+        (f(model_.template layer<I>()), ...);
+    }
+
+    Model& model_;
+    std::array<bool, Model::size> was_trainable_{};
+};
+
+}  // namespace tinygan

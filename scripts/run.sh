@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# One entry point for a fresh Debian 12 machine (root, apt, nothing else assumed):
+#   bash scripts/run.sh gan    install what is missing, fetch MNIST, build, train the GAN, write images
+#   bash scripts/run.sh test   install what is missing, build, run every test
+# Extra arguments after "gan" go to the mnist_gan program (e.g. --steps 2000).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+job=${1:-}
+shift || true
+case "$job" in
+  gan | test) ;;
+  *) echo "usage: bash scripts/run.sh gan|test [mnist_gan flags...]" >&2; exit 2 ;;
+esac
+
+# Debian packages this job needs; only the missing ones are installed.
+packages=(g++ cmake make libeigen3-dev doctest-dev libstb-dev)
+[ "$job" = gan ] && packages+=(npm ca-certificates)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "== installing: ${missing[*]}"
+  sudo_cmd=()
+  [ "$(id -u)" -ne 0 ] && sudo_cmd=(sudo)
+  "${sudo_cmd[@]}" apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+
+jobs=$(nproc 2>/dev/null || echo 2)
+echo "== building (build/, Release)"
+cmake -S . -B build -DCMAKE_BUILD_TYPE=Release >/dev/null
+cmake --build build -j "$jobs"
+
+if [ "$job" = test ]; then
+  echo "== testing"
+  ctest --test-dir build --output-on-failure -j "$jobs"
+else
+  [ -f data/mnist/train-images-idx3-ubyte ] || bash scripts/fetch_mnist.sh data/mnist
+  echo "== training the MNIST GAN (samples, losses and checkpoints go to runs/mnist_gan/)"
+  build/examples/mnist_gan --data data/mnist --out runs/mnist_gan "$@"
+fi

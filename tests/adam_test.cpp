@@ -1,0 +1,94 @@
+// Adam: Keras' update form checked against values computed independently, one counter per step,
+// frozen tensors untouched, misuse reported.
+#include "test_support.hpp"
+
+using namespace tinygan;
+
+namespace {
+
+// Keras' Adam for one scalar, written out directly from the formula in its docstring.
+struct ReferenceAdam {
+    double m = 0, v = 0, lr = 1e-3, b1 = 0.9, b2 = 0.999, eps = 1e-7;
+    int t = 0;
+    double step(double parameter, double gradient) {
+        ++t;
+        const double lr_t = lr * std::sqrt(1 - std::pow(b2, t)) / (1 - std::pow(b1, t));
+        m = b1 * m + (1 - b1) * gradient;
+        v = b2 * v + (1 - b2) * gradient * gradient;
+        return parameter - lr_t * m / (std::sqrt(v) + eps);
+    }
+};
+
+}  // namespace
+
+TEST_CASE("Adam with a constant gradient follows the closed form") {
+    // Dense's dW = dy x^T does not depend on W, so the same batch gives the same gradient every step.
+    Dense<double> layer(1, 1);
+    layer.kernel()(0, 0) = 0.5;
+    Matrix<double> x(1, 1), dy(1, 1);
+    x << 2;
+    dy << 0.3;  // dW = 0.6, db = 0.3
+    Adam<double> adam(layer);
+    double expected_kernel = 0.5, expected_bias = 0;
+    for (int t = 1; t <= 5; ++t) {
+        layer.forward(x);
+        layer.backward(x, dy);
+        adam.step(layer);
+        // m_t = g (1 - b1^t), v_t = g^2 (1 - b2^t): the update is lr sqrt(1-b2^t) |g| / (|g| sqrt(1-b2^t) + eps).
+        const double c = std::sqrt(1 - std::pow(0.999, t));
+        expected_kernel -= 1e-3 * c * 0.6 / (0.6 * c + 1e-7);
+        expected_bias -= 1e-3 * c * 0.3 / (0.3 * c + 1e-7);
+        CHECK(layer.kernel()(0, 0) == doctest::Approx(expected_kernel).epsilon(1e-12));
+        CHECK(layer.bias()(0, 0) == doctest::Approx(expected_bias).epsilon(1e-12));
+    }
+    CHECK(adam.iterations() == 5);
+}
+
+TEST_CASE("Adam on a changing gradient matches a scalar re-implementation to 1e-6, in float") {
+    Rng rng(41);
+    Dense<float> layer(3, 2, rng);
+    Adam<float> adam(layer);
+    const Matrix<float> initial = layer.kernel();
+    std::vector<ReferenceAdam> reference(6);
+    Matrix<double> expected = initial.cast<double>();
+    for (int t = 0; t < 20; ++t) {
+        const auto x = test::random_matrix<float>(3, 4, rng);
+        const auto dy = test::random_matrix<float>(2, 4, rng);
+        layer.forward(x);
+        layer.backward(x, dy);
+        const Matrix<double> gradient = (dy * x.transpose()).cast<double>();
+        for (Index i = 0; i < 6; ++i) expected(i) = reference[i].step(expected(i), gradient(i));
+        adam.step(layer);
+    }
+    CHECK((layer.kernel().cast<double>() - expected).cwiseAbs().maxCoeff() < 1e-6);
+    CHECK((layer.kernel() - initial).cwiseAbs().minCoeff() > 1e-5);  // every entry really moved
+}
+
+TEST_CASE("Adam skips frozen tensors and refuses a model whose trainable tensors differ") {
+    Rng rng(42);
+    auto model = make_sequential("m", Dense<float>(2, 2, rng), ReLU<float>{}, Dense<float>(2, 1, rng));
+    Adam<float> adam_for_first(model.layer<0>());
+    TINYGAN_CHECK_THROWS_WITH_FRAGMENT(adam_for_first.step(model), ArgumentError,
+                                       "built for 2 trainable parameter tensors but the model passed to step() has 4");
+    model.layer<2>().trainable(false);
+    const Matrix<float> frozen_before = model.layer<2>().kernel();
+    model.for_each_parameter([](const char*, Matrix<float>&, Matrix<float>& gradient, bool) { gradient.setOnes(); });
+    adam_for_first.step(model);  // now the trainable tensors match: only layer 0 moves
+    CHECK(model.layer<2>().kernel() == frozen_before);
+    CHECK(adam_for_first.iterations() == 1);
+}
+
+TEST_CASE("Adam rejects bad options") {
+    Dense<float> layer(1, 1);
+    AdamOptions options;
+    options.learning_rate = -1;
+    TINYGAN_CHECK_THROWS_WITH_FRAGMENT(Adam<float>(layer, options), ArgumentError, "learning_rate must be a positive number, got -1");
+    options = {};
+    options.beta_1 = 1;
+    TINYGAN_CHECK_THROWS_WITH_FRAGMENT(Adam<float>(layer, options), ArgumentError, "beta_1 must be in [0, 1), got 1");
+    options = {};
+    options.epsilon = 0;
+    TINYGAN_CHECK_THROWS_WITH_FRAGMENT(Adam<float>(layer, options), ArgumentError, "epsilon must be a positive number");
+    layer.trainable(false);
+    TINYGAN_CHECK_THROWS_WITH_FRAGMENT(Adam<float>(layer), ArgumentError, "no trainable parameters");
+}

@@ -1,0 +1,115 @@
+// Sequential: whole-model gradients, shape checks at build time, summary, chaining without copies.
+#include "test_support.hpp"
+
+#include <sstream>
+
+using namespace tinygan;
+
+namespace {
+
+// The document's models at a size small enough to check every parameter numerically.
+template <class Scalar>
+auto small_generator(Rng& rng) {
+    return make_sequential("generator", Dense<Scalar>(3, 5, rng), ReLU<Scalar>{}, Dense<Scalar>(5, 6, rng),
+                           Sigmoid<Scalar>{}, Reshape<Scalar>({2, 3, 1}));
+}
+template <class Scalar>
+auto small_discriminator(Rng& rng) {
+    return make_sequential("discriminator", Flatten<Scalar>({2, 3, 1}), Dense<Scalar>(6, 4, rng), ReLU<Scalar>{},
+                           Dense<Scalar>(4, 1, rng), Sigmoid<Scalar>{});
+}
+
+}  // namespace
+
+TEST_CASE("A whole Sequential's backward matches central differences for every parameter and the input") {
+    Rng rng(21);
+    auto generator = small_generator<double>(rng);
+    const auto z = test::random_matrix<double>(3, 4, rng);
+    const GradientReport report = check_gradients(generator, z, rng);
+    CHECK(report.entries_checked == generator.parameter_count() + z.size());
+    CHECK_MESSAGE(report.passed(1e-6), report.worst_entry, " ", report.non_finite);
+}
+
+TEST_CASE("Sequential checks layer sizes when it is built and names the layers") {
+    Rng rng(1);
+    TINYGAN_CHECK_THROWS_WITH_FRAGMENT(
+        make_sequential("g", Dense<float>(100, 128), ReLU<float>{}, Dense<float>(100, 784)), ShapeError,
+        "layer 2 (Dense 100->784) expects 100 input features, but layer 1 (ReLU) produces 128");
+    TINYGAN_CHECK_THROWS_WITH_FRAGMENT(make_sequential("g", Dense<float>(100, 780), Reshape<float>({28, 28, 1})),
+                                       ShapeError,
+                                       "layer 1 (Reshape to (28, 28, 1)) needs 784 elements per sample, but layer 0 "
+                                       "(Dense 100->780) produces 780");
+    TINYGAN_CHECK_THROWS_WITH_FRAGMENT(make_sequential("d", ReLU<float>{}, Dense<float>(3, 1)), ArgumentError,
+                                       "the first layer of a Sequential (ReLU) must declare its input size");
+    auto generator = small_generator<float>(rng);
+    auto discriminator = make_sequential("d", Flatten<float>({2, 3, 2}), Dense<float>(12, 1));
+    TINYGAN_CHECK_THROWS_WITH_FRAGMENT(chain(generator, discriminator), ShapeError,
+                                       "layer 1 (Sequential 'd') expects 12 input features, but layer 0 "
+                                       "(Sequential 'generator') produces 6");
+}
+
+TEST_CASE("Sequential rejects a batch with the wrong number of features") {
+    Rng rng(2);
+    auto generator = small_generator<float>(rng);
+    Matrix<float> wrong(4, 8);
+    TINYGAN_CHECK_THROWS_WITH_FRAGMENT(generator.forward(wrong), ShapeError,
+                                       "Sequential 'generator' expects 3 input features per sample (rows), got 4");
+}
+
+TEST_CASE("summary prints a Keras-like table with output shapes and parameter counts") {
+    Rng rng(3);
+    auto generator = make_sequential("generator", Dense<float>(100, 128, rng), ReLU<float>{},
+                                     Dense<float>(128, 784, rng), Sigmoid<float>{}, Reshape<float>({28, 28, 1}));
+    std::ostringstream out;
+    generator.summary(out);
+    const std::string table = out.str();
+    INFO(table);
+    CHECK(table.find("Model: \"generator\"") != std::string::npos);
+    CHECK(table.find("dense_0 (Dense)             (None, 128)               12928") != std::string::npos);
+    CHECK(table.find("reshape_4 (Reshape)         (None, 28, 28, 1)         0") != std::string::npos);
+    CHECK(table.find("Total params: 114064") != std::string::npos);
+    CHECK(generator.parameter_count() == 114064);
+    generator.layer<2>().trainable(false);
+    CHECK(generator.trainable_parameter_count() == 12928);
+}
+
+TEST_CASE("chain() runs the generator into the discriminator by reference") {
+    Rng rng(4);
+    auto generator = small_generator<double>(rng);
+    auto discriminator = small_discriminator<double>(rng);
+    auto gan = chain(generator, discriminator);
+    const auto z = test::random_matrix<double>(3, 5, rng);
+    const Matrix<double> expected = discriminator.forward(generator.forward(z));
+    CHECK(gan.forward(z) == expected);
+    // The chain holds references: changing a layer of the generator changes the chain's output.
+    generator.layer<0>().bias().setConstant(0.25);
+    CHECK(gan.forward(z) != expected);
+    CHECK(gan.parameter_count() == generator.parameter_count() + discriminator.parameter_count());
+}
+
+TEST_CASE("Named parameters follow Keras' layer names, nested models prefixed") {
+    Rng rng(5);
+    auto generator = small_generator<float>(rng);
+    auto discriminator = small_discriminator<float>(rng);
+    auto gan = chain(generator, discriminator);
+    std::vector<std::string> names;
+    gan.for_each_named_parameter([&](const std::string& name, Matrix<float>&) { names.push_back(name); });
+    const std::vector<std::string> expected{
+        "sequential_0.dense_0.kernel", "sequential_0.dense_0.bias", "sequential_0.dense_2.kernel",
+        "sequential_0.dense_2.bias",   "sequential_1.dense_1.kernel", "sequential_1.dense_1.bias",
+        "sequential_1.dense_3.kernel", "sequential_1.dense_3.bias"};
+    CHECK(names == expected);
+}
+
+TEST_CASE("Frozen freezes a model for its scope and restores each layer's flag") {
+    Rng rng(6);
+    auto discriminator = small_discriminator<float>(rng);
+    discriminator.layer<3>().trainable(false);  // a layer frozen beforehand stays frozen
+    {
+        Frozen frozen(discriminator);
+        CHECK_FALSE(discriminator.trainable());
+        CHECK(discriminator.trainable_parameter_count() == 0);
+    }
+    CHECK(discriminator.layer<1>().trainable());
+    CHECK_FALSE(discriminator.layer<3>().trainable());
+}

@@ -1,0 +1,106 @@
+// train_on_batch and the GAN's generator step: gradients of G through a frozen D with BCE,
+// D bit-identical after a G step, and learning on a problem with a known answer.
+#include "test_support.hpp"
+
+using namespace tinygan;
+
+namespace {
+
+template <class Scalar>
+auto small_generator(Rng& rng) {
+    return make_sequential("generator", Dense<Scalar>(3, 5, rng), ReLU<Scalar>{}, Dense<Scalar>(5, 6, rng),
+                           Sigmoid<Scalar>{}, Reshape<Scalar>({2, 3, 1}));
+}
+template <class Scalar>
+auto small_discriminator(Rng& rng) {
+    return make_sequential("discriminator", Flatten<Scalar>({2, 3, 1}), Dense<Scalar>(6, 4, rng), ReLU<Scalar>{},
+                           Dense<Scalar>(4, 1, rng), Sigmoid<Scalar>{});
+}
+
+template <class Model>
+std::vector<Matrix<float>> parameters_of(Model& model) {
+    std::vector<Matrix<float>> out;
+    model.for_each_parameter([&](const char*, Matrix<float>& value, Matrix<float>&, bool) { out.push_back(value); });
+    return out;
+}
+
+}  // namespace
+
+TEST_CASE("Generator -> frozen discriminator -> BCE: gradients match central differences") {
+    Rng rng(51);
+    auto generator = small_generator<double>(rng);
+    auto discriminator = small_discriminator<double>(rng);
+    const auto z = test::random_matrix<double>(3, 4, rng);
+    const Matrix<double> ones = Matrix<double>::Ones(1, 4);
+    Frozen frozen(discriminator);
+    auto gan = chain(generator, discriminator);
+    const GradientReport report = check_loss_gradients(gan, z, ones);
+    // Every generator parameter and the noise are checked; the frozen discriminator's are not.
+    CHECK(report.entries_checked == generator.parameter_count() + z.size());
+    CHECK_MESSAGE(report.passed(1e-6), report.worst_entry, " ", report.non_finite);
+}
+
+TEST_CASE("A whole trainable model with BCE through its logits: gradients match central differences") {
+    Rng rng(52);
+    auto generator = small_generator<double>(rng);
+    auto discriminator = small_discriminator<double>(rng);
+    auto gan = chain(generator, discriminator);
+    const auto z = test::random_matrix<double>(3, 4, rng);
+    Matrix<double> labels(1, 4);
+    labels << 1, 0, 0, 1;
+    const GradientReport report = check_loss_gradients(gan, z, labels);
+    CHECK(report.entries_checked == gan.parameter_count() + z.size());
+    CHECK_MESSAGE(report.passed(1e-6), report.worst_entry, " ", report.non_finite);
+}
+
+TEST_CASE("A model without a final Sigmoid is checked through clipped probabilities") {
+    Rng rng(53);
+    auto model = make_sequential("m", Dense<double>(3, 2, rng), Sigmoid<double>{}, Reshape<double>({2}));
+    const Matrix<double> x = test::random_matrix<double>(3, 5, rng);
+    Matrix<double> labels(2, 5);
+    rng.fill_uniform(labels, 0.0, 1.0);
+    static_assert(!ends_in_sigmoid_v<decltype(model)>);
+    const GradientReport report = check_loss_gradients(model, x, labels);
+    CHECK_MESSAGE(report.passed(1e-6), report.worst_entry, " ", report.non_finite);
+}
+
+TEST_CASE("A generator step through the frozen discriminator leaves it bit-identical") {
+    Rng rng(54);
+    auto generator = small_generator<float>(rng);
+    auto discriminator = small_discriminator<float>(rng);
+    Adam<float> g_optimizer(generator);
+    BinaryCrossEntropy<float> loss;
+    const auto d_before = parameters_of(discriminator);
+    const auto g_before = parameters_of(generator);
+    const auto z = test::random_matrix<float>(3, 8, rng);
+    const Matrix<float> ones = Matrix<float>::Ones(1, 8);
+    {
+        Frozen frozen(discriminator);
+        auto gan = chain(generator, discriminator);
+        const BatchResult<float> result = train_on_batch(gan, loss, g_optimizer, z, ones);
+        CHECK(std::isfinite(result.loss));
+    }
+    CHECK(parameters_of(discriminator) == d_before);
+    CHECK(parameters_of(generator) != g_before);
+    CHECK(discriminator.trainable());
+    // Forgetting to freeze is caught: the generator's optimizer does not fit the discriminator's tensors.
+    auto gan = chain(generator, discriminator);
+    TINYGAN_CHECK_THROWS_WITH_FRAGMENT(train_on_batch(gan, loss, g_optimizer, z, ones), ArgumentError,
+                                       "tinygan::Frozen");
+}
+
+TEST_CASE("train_on_batch learns a linearly separable problem: loss falls, accuracy reaches 1") {
+    Rng rng(55);
+    auto model = make_sequential("classifier", Dense<float>(2, 8, rng), ReLU<float>{}, Dense<float>(8, 1, rng),
+                                 Sigmoid<float>{});
+    Adam<float> optimizer(model, AdamOptions{0.01});
+    BinaryCrossEntropy<float> loss;
+    const auto x = test::random_matrix<float>(2, 64, rng);
+    const Matrix<float> y = (x.row(0) + x.row(1)).unaryExpr([](float v) { return v > 0 ? 1.0f : 0.0f; });
+    const BatchResult<float> first = test_on_batch(model, loss, x, y);
+    BatchResult<float> last{};
+    for (int step = 0; step < 300; ++step) last = train_on_batch(model, loss, optimizer, x, y);
+    CHECK(last.loss < 0.25f * first.loss);
+    CHECK(test_on_batch(model, loss, x, y).accuracy >= 0.98f);
+    CHECK(optimizer.iterations() == 300);
+}
