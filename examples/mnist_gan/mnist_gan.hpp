@@ -1,0 +1,170 @@
+// The reference GAN (a tf.keras MNIST GAN) on tinygan: its two models, its training step, and its
+// checkpoint. Shared by the mnist_gan program, its tests and the benchmarks.
+//
+// Reference: z_dim 100; generator Dense(128, relu) -> Dense(784, sigmoid) -> Reshape(28, 28, 1);
+// discriminator Flatten -> Dense(128, relu) -> Dense(1, sigmoid); Keras defaults (glorot-uniform,
+// zero bias, Adam 1e-3/0.9/0.999/1e-7, binary cross-entropy); batch 32. Each step: sample a real
+// batch with replacement, generate a fake batch, one D step on the real batch (label 1), one D step
+// on the fake batch (label 0), then one G step through the frozen D on fresh noise (label 1).
+#pragma once
+
+#include <tinygan/checkpoint.hpp>
+#include <tinygan/gan.hpp>
+#include <tinygan/mnist_idx.hpp>
+
+#include <cstdint>
+#include <string>
+
+namespace mnist_gan {
+
+using tinygan::Index;
+using Mat = tinygan::Matrix<float>;
+
+inline constexpr Index image_rows = 28, image_cols = 28, image_pixels = image_rows * image_cols;
+
+inline auto make_generator(Index z_dim, tinygan::Rng& rng) {
+    using namespace tinygan;
+    return make_sequential("generator", Dense<float>(z_dim, 128, rng), ReLU<float>{},
+                           Dense<float>(128, image_pixels, rng), Sigmoid<float>{},
+                           Reshape<float>({image_rows, image_cols, 1}));
+}
+
+inline auto make_discriminator(tinygan::Rng& rng) {
+    using namespace tinygan;
+    return make_sequential("discriminator", Flatten<float>({image_rows, image_cols, 1}),
+                           Dense<float>(image_pixels, 128, rng), ReLU<float>{}, Dense<float>(128, 1, rng),
+                           Sigmoid<float>{});
+}
+
+using Generator = decltype(make_generator(1, std::declval<tinygan::Rng&>()));
+using Discriminator = decltype(make_discriminator(std::declval<tinygan::Rng&>()));
+
+struct StepResult {
+    float d_loss;      // mean of the real and fake batches' losses, as the reference reports it
+    float d_accuracy;  // mean of the two batches' binary accuracies
+    float g_loss;
+};
+
+struct Config {
+    Index z_dim = 100;
+    Index batch_size = 32;
+    std::uint64_t seed = 0;
+};
+
+// Everything a training run holds: models, optimizers, generator state, preallocated batches.
+// Not copyable or movable: the chained model refers to the two models inside it.
+class Gan {
+public:
+    explicit Gan(const Config& config)
+        : config_(config),
+          rng_(config.seed),
+          discriminator_(make_discriminator(rng_)),
+          generator_(make_generator(config.z_dim, rng_)),
+          d_optimizer_(discriminator_),
+          g_optimizer_(generator_),
+          combined_(tinygan::chain(generator_, discriminator_)),
+          real_(image_pixels, config.batch_size),
+          noise_(config.z_dim, config.batch_size),
+          ones_(Mat::Ones(1, config.batch_size)),
+          zeros_(Mat::Zero(1, config.batch_size)) {}
+    Gan(const Gan&) = delete;
+    Gan& operator=(const Gan&) = delete;
+
+    // One training step of the reference; allocation-free once the buffers are warm.
+    StepResult step(const tinygan::ImageSet& data) {
+        data.sample_batch(real_, rng_);
+        rng_.fill_normal(noise_);
+        // The fakes stay in the generator's output buffer: nothing touches it until the G step.
+        const Mat& fakes = generator_.forward(noise_);
+        const auto d_real = tinygan::train_on_batch(discriminator_, bce_, d_optimizer_, real_, ones_);
+        const auto d_fake = tinygan::train_on_batch(discriminator_, bce_, d_optimizer_, fakes, zeros_);
+
+        rng_.fill_normal(noise_);
+        tinygan::BatchResult<float> g{};
+        {
+            tinygan::Frozen frozen_discriminator(discriminator_);
+            g = tinygan::train_on_batch(combined_, bce_, g_optimizer_, noise_, ones_);
+        }
+        ++steps_done_;
+        return {0.5f * (d_real.loss + d_fake.loss), 0.5f * (d_real.accuracy + d_fake.accuracy), g.loss};
+    }
+
+    // Draws images (one per column, in [0, 1]) for the given noise, without disturbing training buffers.
+    Mat generate(const Mat& noise) const {
+        Generator sampler = generator_;
+        return sampler.forward(noise);
+    }
+
+    void save(const std::string& path) {
+        tinygan::TensorFile file;
+        tinygan::save_model(file, "generator", generator_);
+        tinygan::save_model(file, "discriminator", discriminator_);
+        tinygan::save_adam(file, "g_optimizer", g_optimizer_);
+        tinygan::save_adam(file, "d_optimizer", d_optimizer_);
+        tinygan::save_rng(file, "rng", rng_);
+        file.metadata["format"] = format_name;
+        file.metadata["step"] = std::to_string(steps_done_);
+        file.metadata["z_dim"] = std::to_string(config_.z_dim);
+        file.metadata["batch_size"] = std::to_string(config_.batch_size);
+        file.metadata["seed"] = std::to_string(config_.seed);
+        tinygan::save_safetensors(path, file);
+    }
+
+    // Restores a run saved by save(); refuses a checkpoint of another format or configuration.
+    void load(const std::string& path) {
+        const tinygan::TensorFile file = tinygan::load_safetensors(path);
+        require_config(file, path);
+        tinygan::load_model(file, "generator", generator_, path);
+        tinygan::load_model(file, "discriminator", discriminator_, path);
+        tinygan::load_adam(file, "g_optimizer", g_optimizer_, path);
+        tinygan::load_adam(file, "d_optimizer", d_optimizer_, path);
+        tinygan::load_rng(file, "rng", rng_, path);
+        steps_done_ = static_cast<std::int64_t>(
+            tinygan::detail::parse_u64(tinygan::detail::require_metadata(file, "step", path), path + ": step"));
+    }
+
+    // The configuration a checkpoint was written with (to size a generator before loading it).
+    static Config read_config(const tinygan::TensorFile& file, const std::string& path) {
+        using tinygan::detail::parse_u64;
+        using tinygan::detail::require_metadata;
+        if (require_metadata(file, "format", path) != format_name)
+            throw tinygan::DataError(path + " is not an mnist_gan checkpoint (format \"" +
+                                     require_metadata(file, "format", path) + "\")");
+        Config config;
+        config.z_dim = static_cast<Index>(parse_u64(require_metadata(file, "z_dim", path), path + ": z_dim"));
+        config.batch_size = static_cast<Index>(parse_u64(require_metadata(file, "batch_size", path), path + ": batch_size"));
+        config.seed = parse_u64(require_metadata(file, "seed", path), path + ": seed");
+        if (config.z_dim <= 0 || config.z_dim > 100000 || config.batch_size <= 0)
+            throw tinygan::DataError(path + " has an impossible z_dim or batch_size");
+        return config;
+    }
+
+    static constexpr const char* format_name = "tinygan-mnist-gan-1";
+
+    std::int64_t steps_done() const { return steps_done_; }
+    const Config& config() const { return config_; }
+    Generator& generator() { return generator_; }
+    Discriminator& discriminator() { return discriminator_; }
+    tinygan::Rng& rng() { return rng_; }
+
+private:
+    void require_config(const tinygan::TensorFile& file, const std::string& path) const {
+        const Config saved = read_config(file, path);
+        if (saved.z_dim != config_.z_dim || saved.batch_size != config_.batch_size)
+            throw tinygan::DataError(tinygan::detail::concat(
+                path, " was written with --z-dim ", saved.z_dim, " --batch-size ", saved.batch_size,
+                ", but this run uses --z-dim ", config_.z_dim, " --batch-size ", config_.batch_size));
+    }
+
+    Config config_;
+    tinygan::Rng rng_;
+    Discriminator discriminator_;  // built first, then the generator, from the one seeded stream
+    Generator generator_;
+    tinygan::Adam<float> d_optimizer_, g_optimizer_;
+    tinygan::Sequential<float, Generator&, Discriminator&> combined_;
+    tinygan::BinaryCrossEntropy<float> bce_;
+    Mat real_, noise_, ones_, zeros_;
+    std::int64_t steps_done_ = 0;
+};
+
+}  // namespace mnist_gan
