@@ -41,3 +41,57 @@ Matrix<Scalar> random_away_from_zero(Index rows, Index cols, Rng& rng, Scalar ga
         }                                                                                       \
         CHECK_MESSAGE(tinygan_thrown_, #expression " did not throw " #ErrorType);                \
     } while (0)
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <vector>
+
+namespace tinygan::test {
+
+// A fresh folder under the system's temp directory, removed with everything in it at scope exit.
+class TempDir {
+public:
+    TempDir() {
+        std::string pattern = (std::filesystem::temp_directory_path() / "tinygan_test_XXXXXX").string();
+        if (!mkdtemp(pattern.data())) throw std::runtime_error("mkdtemp failed");
+        path_ = pattern;
+    }
+    ~TempDir() {
+        std::error_code ignored;
+        std::filesystem::remove_all(path_, ignored);
+    }
+    TempDir(const TempDir&) = delete;
+    TempDir& operator=(const TempDir&) = delete;
+    std::string file(const std::string& name) const { return path_ + "/" + name; }
+    const std::string& path() const { return path_; }
+
+private:
+    std::string path_;
+};
+
+inline void write_bytes(const std::string& path, const std::vector<std::uint8_t>& bytes) {
+    std::ofstream out(path, std::ios::binary);
+    out.write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
+}
+
+inline std::vector<std::uint8_t> read_bytes(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    return std::vector<std::uint8_t>(std::istreambuf_iterator<char>(in), {});
+}
+
+// `count` synthetic 28x28 "digits": a bright bar whose position and angle vary, on black.
+inline std::vector<std::uint8_t> synthetic_digits(std::uint32_t count, std::uint64_t seed = 1) {
+    Rng rng(seed);
+    std::vector<std::uint8_t> pixels(std::size_t(count) * 784, 0);
+    for (std::uint32_t k = 0; k < count; ++k) {
+        const double column = 8 + 12 * rng.uniform<double>(), slope = rng.uniform<double>() - 0.5;
+        for (int r = 4; r < 24; ++r) {
+            const int c = static_cast<int>(column + slope * (r - 14));
+            for (int dc = 0; dc < 3; ++dc) pixels[std::size_t(k) * 784 + r * 28 + c + dc] = 255;
+        }
+    }
+    return pixels;
+}
+
+}  // namespace tinygan::test
