@@ -6,6 +6,7 @@
 #include "config.hpp"
 #include "error.hpp"
 
+#include <algorithm>
 #include <array>
 #include <cmath>
 #include <cstdint>
@@ -65,18 +66,27 @@ public:
         return low + (high - low) * uniform<Scalar>();
     }
 
-    // Fills m with standard normal samples (Box-Muller, both outputs of each pair used).
+    // Fills m with standard normal samples by Box-Muller, both outputs of each pair used. The
+    // transcendental functions run on blocks of 128 pairs as Eigen arrays (vectorized log, sqrt,
+    // sin, cos): the scalar loop cost 6% of a GAN step (bench/README.md). Every sample goes
+    // through the same code path, whatever the size of m, so a stream does not depend on it.
     template <class Derived>
-    void fill_normal(Eigen::MatrixBase<Derived>& m) {
+    void fill_normal(Eigen::PlainObjectBase<Derived>& m) {  // a Matrix or Array: contiguous
         using Scalar = typename Derived::Scalar;
-        const Index size = m.size();
+        constexpr Index pairs = 128;
+        using Block = Eigen::Array<Scalar, pairs, 1>;
+        Block radius, angle;
         Scalar* data = m.derived().data();
-        for (Index i = 0; i < size; i += 2) {
-            // 1 - u lies in (0, 1], so the log is finite.
-            const Scalar radius = std::sqrt(Scalar(-2) * std::log(Scalar(1) - uniform<Scalar>()));
-            const Scalar angle = Scalar(6.283185307179586) * uniform<Scalar>();
-            data[i] = radius * std::cos(angle);
-            if (i + 1 < size) data[i + 1] = radius * std::sin(angle);
+        const Index size = m.size();
+        for (Index start = 0; start < size; start += 2 * pairs) {
+            for (Index i = 0; i < pairs; ++i) {
+                radius[i] = Scalar(1) - uniform<Scalar>();  // in (0, 1], so the log is finite
+                angle[i] = Scalar(6.283185307179586) * uniform<Scalar>();
+            }
+            radius = (Scalar(-2) * radius.log()).sqrt();
+            const Block cosines = radius * angle.cos(), sines = radius * angle.sin();
+            const Index n = std::min<Index>(2 * pairs, size - start);
+            for (Index i = 0; i < n; ++i) data[start + i] = i < pairs ? cosines[i] : sines[i - pairs];
         }
     }
 

@@ -4,6 +4,7 @@
 
 #include "adam.hpp"
 #include "config.hpp"
+#include "detail/denormals.hpp"
 #include "loss.hpp"
 #include "sequential.hpp"
 
@@ -29,10 +30,12 @@ BatchResult<Scalar> test_on_batch(Model& model, BinaryCrossEntropy<Scalar>& loss
 }
 
 // One optimisation step on one batch: forward, loss, backward, optimizer.step(model).
-// Returns the loss and accuracy measured before the step, as Keras does.
+// Returns the loss and accuracy measured before the step, as Keras does. Denormal floats are
+// flushed to zero during the step, as TensorFlow does.
 template <class Model, class Optimizer, class Scalar = typename Model::Scalar>
 BatchResult<Scalar> train_on_batch(Model& model, BinaryCrossEntropy<Scalar>& loss, Optimizer& optimizer,
                                    const Matrix<Scalar>& x, const Matrix<Scalar>& y) {
+    const detail::ScopedFlushDenormals flush_denormals;  // as TensorFlow trains; see denormals.hpp
     const BatchResult<Scalar> result = test_on_batch(model, loss, x, y);
     // The input gradient of the first layer is never needed here: skip its product.
     if constexpr (ends_in_sigmoid_v<Model>)

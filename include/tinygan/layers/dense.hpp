@@ -3,6 +3,7 @@
 #pragma once
 
 #include "../config.hpp"
+#include "../detail/gemm_tiles.hpp"
 #include "../error.hpp"
 #include "../random.hpp"
 
@@ -42,7 +43,7 @@ public:
             throw ShapeError(detail::concat(description(), " expects ", W_.cols(),
                                             " input features (rows), got ", x.rows()));
         y_.resize(W_.rows(), x.cols());
-        y_.noalias() = W_ * x;
+        detail::multiply_in_tiles(y_, W_, x);
         y_.colwise() += b_.col(0);
         return y_;
     }
@@ -56,7 +57,7 @@ public:
         }
         if (need_dx) {
             dx_.resize(x.rows(), x.cols());
-            dx_.noalias() = W_.transpose() * dy;
+            detail::multiply_in_tiles(dx_, W_.transpose(), dy);
         }
         return dx_;
     }

@@ -1,0 +1,154 @@
+// Benchmarks of tinygan on the reference GAN: the whole training step, the machine's float32 GEMM
+// peak (the floor), and each layer's forward and backward. bench/run_bench.py drives it alongside
+// the PyTorch port; see bench/README.md for the method and the numbers.
+//
+//   gan_bench step   --data DIR [--threads N] [--steps N] [--warmup N]
+//   gan_bench peak   [--threads N]
+//   gan_bench layers [--threads N]
+#include "mnist_gan.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+#include <vector>
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+using mnist_gan::Mat;
+
+// GEMM FLOPs of one reference step (2*m*n*k per product; bench/README.md derives the sum).
+constexpr double step_gemm_flops = 66.66e6;
+
+double seconds_since(Clock::time_point start) { return std::chrono::duration<double>(Clock::now() - start).count(); }
+
+double median(std::vector<double> v) {
+    std::sort(v.begin(), v.end());
+    const std::size_t n = v.size();
+    return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+}
+
+struct Args {
+    std::string mode, data = "data/mnist";
+    int threads = 1, steps = 2000, warmup = 200;
+};
+
+Args parse(int argc, char** argv) {
+    Args a;
+    if (argc < 2) {
+        std::fprintf(stderr, "usage: gan_bench step|peak|layers [--data DIR] [--threads N] [--steps N] [--warmup N]\n");
+        std::exit(2);
+    }
+    a.mode = argv[1];
+    for (int i = 2; i + 1 < argc; i += 2) {
+        const std::string flag = argv[i], value = argv[i + 1];
+        if (flag == "--data") a.data = value;
+        else if (flag == "--threads") a.threads = std::atoi(value.c_str());
+        else if (flag == "--steps") a.steps = std::atoi(value.c_str());
+        else if (flag == "--warmup") a.warmup = std::atoi(value.c_str());
+        else {
+            std::fprintf(stderr, "gan_bench: unknown flag %s\n", flag.c_str());
+            std::exit(2);
+        }
+    }
+    if (a.threads < 1 || a.steps < 1 || a.warmup < 0) {
+        std::fprintf(stderr, "gan_bench: --threads and --steps must be >= 1\n");
+        std::exit(2);
+    }
+    return a;
+}
+
+int bench_step(const Args& a) {
+    const tinygan::ImageSet images = tinygan::ImageSet::load(a.data + "/train-images-idx3-ubyte");
+    mnist_gan::Gan gan(mnist_gan::Config{100, 32, 1});
+    for (int i = 0; i < a.warmup; ++i) gan.step(images);
+    std::vector<double> times;
+    times.reserve(static_cast<std::size_t>(a.steps));
+    mnist_gan::StepResult last{};
+    for (int i = 0; i < a.steps; ++i) {
+        const auto start = Clock::now();
+        last = gan.step(images);
+        times.push_back(seconds_since(start));
+    }
+    const double ms = 1000 * median(times);
+    std::printf("tinygan threads=%d steps=%d ms_per_step=%.4f gemm_gflops=%.2f final_d_loss=%.4f final_g_loss=%.4f\n",
+                Eigen::nbThreads(), a.steps, ms, step_gemm_flops / (ms * 1e-3) / 1e9, last.d_loss, last.g_loss);
+    return 0;
+}
+
+int bench_peak(const Args&) {
+    for (int n : {1024, 2048}) {
+        Mat A = Mat::Random(n, n), B = Mat::Random(n, n), C(n, n);
+        C.noalias() = A * B;  // warm-up
+        double best = 1e30;
+        for (int rep = 0; rep < 5; ++rep) {
+            const auto start = Clock::now();
+            C.noalias() = A * B;
+            best = std::min(best, seconds_since(start));
+        }
+        std::printf("peak threads=%d n=%d gflops=%.2f\n", Eigen::nbThreads(), n, 2.0 * n * n * n / best / 1e9);
+    }
+    return 0;
+}
+
+// Median microseconds of f over many calls.
+template <class F>
+double time_us(F&& f, int reps = 2000) {
+    for (int i = 0; i < 100; ++i) f();
+    std::vector<double> t;
+    t.reserve(static_cast<std::size_t>(reps));
+    for (int i = 0; i < reps; ++i) {
+        const auto start = Clock::now();
+        f();
+        t.push_back(seconds_since(start));
+    }
+    return 1e6 * median(t);
+}
+
+template <class Layer>
+void bench_layer(const char* name, Layer& layer, Mat x) {
+    const Mat& y = layer.forward(x);
+    Mat dy = Mat::Random(y.rows(), y.cols());
+    const double forward = time_us([&] { layer.forward(x); });
+    const double backward = time_us([&] { layer.backward(x, dy, true); });
+    std::printf("layer %-22s forward_us=%8.2f backward_us=%8.2f\n", name, forward, backward);
+}
+
+int bench_layers(const Args&) {
+    tinygan::Rng rng(1);
+    const tinygan::Index batch = 32;
+    tinygan::Dense<float> g1(100, 128, rng), g2(128, 784, rng), d1(784, 128, rng), d2(128, 1, rng);
+    tinygan::ReLU<float> relu;
+    tinygan::Sigmoid<float> sigmoid;
+    bench_layer("Dense 100->128", g1, Mat::Random(100, batch));
+    bench_layer("Dense 128->784", g2, Mat::Random(128, batch));
+    bench_layer("Dense 784->128", d1, Mat::Random(784, batch));
+    bench_layer("Dense 128->1", d2, Mat::Random(128, batch));
+    bench_layer("ReLU 128", relu, Mat::Random(128, batch));
+    bench_layer("Sigmoid 784", sigmoid, Mat::Random(784, batch));
+    tinygan::Adam<float> adam(d1);
+    std::printf("layer %-22s step_us=%8.2f\n", "Adam (784x128+128)", time_us([&] { adam.step(d1); }));
+    Mat noise(100, batch);
+    std::printf("layer %-22s fill_us=%8.2f\n", "normal noise 100x32", time_us([&] { rng.fill_normal(noise); }));
+    return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    const Args a = parse(argc, argv);
+    Eigen::setNbThreads(a.threads);
+    try {
+        if (a.mode == "step") return bench_step(a);
+        if (a.mode == "peak") return bench_peak(a);
+        if (a.mode == "layers") return bench_layers(a);
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "gan_bench: %s\n", e.what());
+        return 1;
+    }
+    std::fprintf(stderr, "gan_bench: unknown mode %s\n", a.mode.c_str());
+    return 2;
+}
