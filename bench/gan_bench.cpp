@@ -75,7 +75,7 @@ int bench_step(const Args& a) {
     }
     const double ms = 1000 * median(times);
     std::printf("tinygan threads=%d steps=%d ms_per_step=%.4f gemm_gflops=%.2f final_d_loss=%.4f final_g_loss=%.4f\n",
-                Eigen::nbThreads(), a.steps, ms, step_gemm_flops / (ms * 1e-3) / 1e9, last.d_loss, last.g_loss);
+                tinygan::num_threads(), a.steps, ms, step_gemm_flops / (ms * 1e-3) / 1e9, last.d_loss, last.g_loss);
     return 0;
 }
 
@@ -89,7 +89,7 @@ int bench_peak(const Args&) {
             C.noalias() = A * B;
             best = std::min(best, seconds_since(start));
         }
-        std::printf("peak threads=%d n=%d gflops=%.2f\n", Eigen::nbThreads(), n, 2.0 * n * n * n / best / 1e9);
+        std::printf("peak threads=%d n=%d gflops=%.2f\n", tinygan::num_threads(), n, 2.0 * n * n * n / best / 1e9);
     }
     return 0;
 }
@@ -140,7 +140,7 @@ int bench_layers(const Args&) {
 
 int main(int argc, char** argv) {
     const Args a = parse(argc, argv);
-    Eigen::setNbThreads(a.threads);
+    tinygan::set_num_threads(a.threads);
     try {
         if (a.mode == "step") return bench_step(a);
         if (a.mode == "peak") return bench_peak(a);

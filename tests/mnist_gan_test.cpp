@@ -134,3 +134,19 @@ TEST_CASE("mnist_gan's flags: defaults, values, and clear rejections") {
     rejects({"generate", "--checkpoint", "c", "--steps", "3"}, "unknown flag --steps for generate");
     rejects({"stray"}, "unexpected argument \"stray\"");
 }
+
+TEST_CASE("A run's numbers do not depend on the thread count") {
+    SyntheticData data;
+    mnist_gan::Config config = small_config();
+    config.batch_size = 32;
+    config.z_dim = 100;  // the real shapes, so the products are large enough to be split
+    tinygan::set_num_threads(1);
+    mnist_gan::Gan single(config);
+    for (int step = 0; step < 5; ++step) single.step(data.images);
+    tinygan::set_num_threads(2);
+    mnist_gan::Gan split(config);
+    for (int step = 0; step < 5; ++step) split.step(data.images);
+    tinygan::set_num_threads(1);
+    CHECK(parameters_of(split.generator()) == parameters_of(single.generator()));
+    CHECK(parameters_of(split.discriminator()) == parameters_of(single.discriminator()));
+}

@@ -45,3 +45,23 @@ TEST_CASE("The guard itself works: an allocation inside the guarded region is re
     Eigen::internal::set_is_malloc_allowed(true);
     CHECK(caught);
 }
+
+TEST_CASE("A warm GAN training step on two threads makes no heap allocation either") {
+    test::TempDir dir;
+    write_idx(dir.file("images"), {64, 28, 28}, test::synthetic_digits(64));
+    const ImageSet images = ImageSet::load(dir.file("images"));
+    set_num_threads(2);
+    mnist_gan::Gan gan(mnist_gan::Config{100, 32, 5});
+    gan.step(images);
+    // The flag is a global read by every thread: only the training thread allocates Eigen memory.
+    Eigen::internal::set_is_malloc_allowed(false);
+    std::string failure;
+    try {
+        for (int i = 0; i < 3; ++i) gan.step(images);
+    } catch (const std::exception& e) {
+        failure = e.what();
+    }
+    Eigen::internal::set_is_malloc_allowed(true);
+    set_num_threads(1);
+    CHECK_MESSAGE(failure.empty(), failure);
+}

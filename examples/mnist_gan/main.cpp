@@ -147,9 +147,7 @@ tinygan::ImageSet load_training_images(const TrainOptions& o) {
 int run_train(const TrainOptions& o) {
     const tinygan::ImageSet images = load_training_images(o);
     require_writable_folder(o.out);
-    Eigen::setNbThreads(o.threads);
-    if (o.threads > 1 && Eigen::nbThreads() == 1)
-        std::fprintf(stderr, "mnist_gan: built without OpenMP, so --threads %d runs on 1 thread\n", o.threads);
+    tinygan::set_num_threads(o.threads);
 
     Config config;
     config.z_dim = o.z_dim;
@@ -190,8 +188,8 @@ int run_train(const TrainOptions& o) {
     }
     std::printf("Training %lld steps (batch %lld, z_dim %lld, seed %llu, %d thread%s) on %lld images\n",
                 static_cast<long long>(o.steps - start), static_cast<long long>(o.batch_size),
-                static_cast<long long>(o.z_dim), static_cast<unsigned long long>(o.seed), Eigen::nbThreads(),
-                Eigen::nbThreads() == 1 ? "" : "s", static_cast<long long>(images.count()));
+                static_cast<long long>(o.z_dim), static_cast<unsigned long long>(o.seed), tinygan::num_threads(),
+                tinygan::num_threads() == 1 ? "" : "s", static_cast<long long>(images.count()));
     std::fflush(stdout);
 
     Progress progress(o.steps, isatty(STDOUT_FILENO) != 0);

@@ -8,6 +8,7 @@
 
 #include "config.hpp"
 #include "error.hpp"
+#include "parallel.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -56,7 +57,11 @@ public:
         std::size_t k = 0;
         model.for_each_parameter([&](const char*, M& value, M& gradient, bool trainable) {
             if (!trainable) return;
-            update(value.data(), gradient.data(), m_[k].data(), v_[k].data(), value.size(), rate, b1, b2, eps);
+            Scalar *p = value.data(), *m = m_[k].data(), *v = v_[k].data();
+            const Scalar* g = gradient.data();
+            detail::parallel_for(value.size(), 512, 10.0 * value.size(), [&](Index begin, Index end) {
+                update(p + begin, g + begin, m + begin, v + begin, end - begin, rate, b1, b2, eps);
+            });
             ++k;
         });
     }

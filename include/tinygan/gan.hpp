@@ -13,6 +13,7 @@
 #include "layers/reshape.hpp"
 #include "layers/sigmoid.hpp"
 #include "loss.hpp"
+#include "parallel.hpp"
 #include "random.hpp"
 #include "sequential.hpp"
 #include "training.hpp"

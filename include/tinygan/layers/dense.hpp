@@ -4,6 +4,7 @@
 
 #include "../config.hpp"
 #include "../detail/gemm_tiles.hpp"
+#include "../parallel.hpp"
 #include "../error.hpp"
 #include "../random.hpp"
 
@@ -43,21 +44,34 @@ public:
             throw ShapeError(detail::concat(description(), " expects ", W_.cols(),
                                             " input features (rows), got ", x.rows()));
         y_.resize(W_.rows(), x.cols());
-        detail::multiply_in_tiles(y_, W_, x);
-        y_.colwise() += b_.col(0);
+        // Threads take disjoint row ranges of y (the output features), at tile boundaries.
+        const Index out = W_.rows();
+        detail::parallel_for(out, detail::gemm_tile_rows(out), 2.0 * W_.size() * x.cols(), [&](Index begin, Index end) {
+            const Index n = end - begin;
+            detail::multiply_in_tiles(y_.middleRows(begin, n), W_.middleRows(begin, n), x, begin, out);
+            y_.middleRows(begin, n).colwise() += b_.col(0).segment(begin, n);
+        });
         return y_;
     }
 
     // dy: out x batch -> dx: in x batch.  dW = dy x^T, db = sum over the batch of dy, dx = W^T dy.
     const M& backward(const M& x, const M& dy, bool need_dx = true) {
         TINYGAN_ASSERT(x.rows() == W_.cols() && dy.rows() == W_.rows() && dy.cols() == x.cols());
-        if (trainable_) {
-            dW_.noalias() = dy * x.transpose();
-            db_.noalias() = dy.rowwise().sum();
+        const Index out = W_.rows(), in = W_.cols();
+        const double flops = 2.0 * W_.size() * x.cols();
+        if (trainable_) {  // threads take disjoint rows of dW and db (the output features)
+            detail::parallel_for(out, detail::gemm_tile_rows(out), flops, [&](Index begin, Index end) {
+                const Index n = end - begin;
+                detail::multiply_in_tiles(dW_.middleRows(begin, n), dy.middleRows(begin, n), x.transpose(), begin, out);
+                db_.middleRows(begin, n).noalias() = dy.middleRows(begin, n).rowwise().sum();
+            });
         }
-        if (need_dx) {
-            dx_.resize(x.rows(), x.cols());
-            detail::multiply_in_tiles(dx_, W_.transpose(), dy);
+        if (need_dx) {  // threads take disjoint rows of dx (the input features)
+            dx_.resize(in, x.cols());
+            detail::parallel_for(in, detail::gemm_tile_rows(in), flops, [&](Index begin, Index end) {
+                const Index n = end - begin;
+                detail::multiply_in_tiles(dx_.middleRows(begin, n), W_.middleCols(begin, n).transpose(), dy, begin, in);
+            });
         }
         return dx_;
     }
