@@ -1,0 +1,149 @@
+#!/usr/bin/env python3
+"""Runs every benchmark of bench/README.md in one go and prints its results table (markdown).
+
+  python3 bench/run_bench.py [--build build] [--data data/mnist] [--rounds 5] [--out bench/results-latest.md]
+
+Measured side by side in one run: the machine's float32 GEMM peak (Eigen, 1024^2 and 2048^2) at 1 and
+2 threads; tinygan's training step and the PyTorch port's (bench/pytorch_gan.py), alternating runs
+so that drift hits both; per-layer times; the full 10000-step mnist_gan run's wall time and peak
+RSS; and the compile cost of gan.hpp and of the example. bash bench/run.sh installs, builds, runs it.
+"""
+import argparse
+import os
+import re
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+STEP_GEMM_MFLOP = 66.66  # bench/README.md derives it from the shapes
+
+
+def run(cmd, env=None):
+    """Runs cmd, returns (stdout, seconds, peak RSS in MiB of that child)."""
+    start = time.perf_counter()
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    out, err = "", ""
+    _, status, usage = os.wait4(proc.pid, 0)
+    seconds = time.perf_counter() - start
+    out = proc.stdout.read()
+    err = proc.stderr.read()
+    if os.waitstatus_to_exitcode(status) != 0:
+        sys.exit(f"bench: {' '.join(cmd)} failed:\n{out}\n{err}")
+    return out, seconds, usage.ru_maxrss / 1024
+
+
+def field(text, key):
+    m = re.search(rf"{key}=([^\s]+)", text)
+    return m.group(1) if m else "?"
+
+
+def torch_env(threads):
+    env = dict(os.environ)
+    env.update(OMP_NUM_THREADS=str(threads), OPENBLAS_NUM_THREADS=str(threads),
+               LD_LIBRARY_PATH="/usr/lib/x86_64-linux-gnu/openblas-openmp")
+    env.pop("OPENBLAS_L2_SIZE", None)
+    env.pop("OPENBLAS_CORETYPE", None)
+    # OpenBLAS 0.3.21 (Debian 12) does not recognise newer AVX-512 CPUs and falls back to its
+    # "Prescott" kernels, 5x slower here; give PyTorch the AVX-512 kernels it would get on a
+    # CPU it knows. bench/README.md shows both.
+    with open("/proc/cpuinfo") as f:
+        if " avx512f" in f.read():
+            env["OPENBLAS_CORETYPE"] = "SkylakeX"
+    return env
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--build", default="build")
+    ap.add_argument("--data", default="data/mnist")
+    ap.add_argument("--rounds", type=int, default=5)
+    ap.add_argument("--steps", type=int, default=2000)
+    ap.add_argument("--out", default="bench/results-latest.md")
+    args = ap.parse_args()
+    bench = os.path.join(args.build, "bench", "gan_bench")
+    gan = os.path.join(args.build, "examples", "mnist_gan")
+    torch_script = os.path.join(os.path.dirname(__file__), "pytorch_gan.py")
+    lines = []
+
+    def say(line=""):
+        print(line, flush=True)
+        lines.append(line)
+
+    cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), "?")
+    say(f"Machine: {cpu}, {os.cpu_count()} cores; {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}")
+    say()
+
+    peak = {}
+    for t in (1, 2):
+        out, _, _ = run([bench, "peak", "--threads", str(t)])
+        peak[t] = max(float(g) for g in re.findall(r"gflops=([\d.]+)", out))
+
+    step = {1: [], 2: []}
+    torch_ms = {1: [], 2: []}
+    torch_info = ""
+    for t in (1, 2):
+        for r in range(args.rounds):  # alternate the two, so drift in the machine hits both
+            out, _, _ = run([bench, "step", "--data", args.data, "--threads", str(t), "--steps", str(args.steps)])
+            step[t].append(float(field(out, "ms_per_step")))
+            out, _, _ = run([sys.executable, torch_script, "--data", args.data, "--threads", str(t),
+                             "--steps", str(max(1000, args.steps // 2))], env=torch_env(t))
+            torch_ms[t].append(float(field(out, "ms_per_step")))
+            torch_info = f"torch {field(out, 'torch')}, BLAS loaded: {field(out, 'blas_libs')}"
+
+    say("| threads | tinygan ms/step | PyTorch ms/step | tinygan / PyTorch (median of pairs) | GEMM peak GFLOP/s | floor ms/step | tinygan GEMM GFLOP/s | fraction of peak |")
+    say("|---|---|---|---|---|---|---|---|")
+    for t in (1, 2):
+        ms = statistics.median(step[t])
+        ratios = [a / b for a, b in zip(step[t], torch_ms[t])]
+        floor = STEP_GEMM_MFLOP / 1e3 / peak[t] * 1e3
+        achieved = STEP_GEMM_MFLOP / ms
+        say(f"| {t} | {ms:.3f} | {statistics.median(torch_ms[t]):.3f} | {statistics.median(ratios):.2f} "
+            f"| {peak[t]:.0f} | {floor:.3f} | {achieved:.1f} | {achieved / peak[t]:.0%} |")
+    say()
+    say(f"Per-pair tinygan/PyTorch ratios, 1 thread: {', '.join(f'{a / b:.2f}' for a, b in zip(step[1], torch_ms[1]))}; "
+        f"2 threads: {', '.join(f'{a / b:.2f}' for a, b in zip(step[2], torch_ms[2]))}")
+    say(f"tinygan medians per run (ms), 1 thread: {step[1]}; 2 threads: {step[2]}")
+    say(f"PyTorch medians per run (ms), 1 thread: {torch_ms[1]}; 2 threads: {torch_ms[2]}")
+    say(f"PyTorch side: {torch_info}, OPENBLAS_CORETYPE={torch_env(1).get('OPENBLAS_CORETYPE', '(auto)')}")
+    say()
+
+    out, _, _ = run([bench, "layers"])
+    say("Per layer, batch 32, 1 thread (median microseconds):")
+    say()
+    say("```")
+    for line in out.strip().splitlines():
+        say(line.replace("layer ", "", 1))
+    say("```")
+    say()
+
+    with tempfile.TemporaryDirectory() as tmp:
+        for t in (1, 2):
+            out, seconds, rss = run([gan, "--data", args.data, "--out", os.path.join(tmp, f"run{t}"), "--threads", str(t),
+                                     "--log-every", "0", "--sample-every", "0", "--checkpoint-every", "0"])
+            m = re.search(r"Final D loss ([\d.]+), G loss ([\d.]+)", out)
+            say(f"Full run, 10000 steps, {t} thread{'s' if t > 1 else ''}: {seconds:.1f} s wall (with start-up, "
+                f"loading MNIST and writing the outputs), peak RSS {rss:.0f} MiB, final D loss {m.group(1)}, G loss {m.group(2)}")
+
+        include = os.path.join(os.path.dirname(__file__), "..", "include")
+        source = os.path.join(tmp, "only_gan.cpp")
+        with open(source, "w") as f:
+            f.write("#include <tinygan/gan.hpp>\nint main() { return 0; }\n")
+        flags = ["g++", "-std=c++17", "-O3", "-march=native", "-I", include, "-isystem", "/usr/include/eigen3", "-c"]
+        _, seconds, rss = run(flags + [source, "-o", os.path.join(tmp, "a.o")])
+        say()
+        say(f"Compile cost (g++ -O3 -march=native): a file that only includes tinygan/gan.hpp: {seconds:.2f} s, "
+            f"{rss:.0f} MiB peak;", )
+        example = os.path.join(os.path.dirname(__file__), "..", "examples", "mnist_gan", "main.cpp")
+        _, seconds, rss = run(flags + [example, "-o", os.path.join(tmp, "b.o")])
+        lines[-1] += f" the mnist_gan example: {seconds:.2f} s, {rss:.0f} MiB peak."
+        print(f"  the mnist_gan example: {seconds:.2f} s, {rss:.0f} MiB peak.")
+
+    with open(args.out, "w") as f:
+        f.write("\n".join(lines) + "\n")
+    print(f"\n(wrote {args.out})")
+
+
+if __name__ == "__main__":
+    main()
