@@ -16,17 +16,7 @@ esac
 # Debian packages this job needs; only the missing ones are installed.
 packages=(g++ cmake make libeigen3-dev doctest-dev libstb-dev)
 [ "$job" = gan ] && packages+=(npm ca-certificates)
-missing=()
-for p in "${packages[@]}"; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
-done
-if [ ${#missing[@]} -gt 0 ]; then
-  echo "== installing: ${missing[*]}"
-  sudo_cmd=()
-  [ "$(id -u)" -ne 0 ] && sudo_cmd=(sudo)
-  "${sudo_cmd[@]}" apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"
-fi
+bash scripts/install_deps.sh "${packages[@]}"
 
 jobs=$(nproc 2>/dev/null || echo 2)
 echo "== building (build/, Release)"

@@ -32,17 +32,10 @@ check() {
   if "$@"; then passed=$((passed + 1)); else failed=$((failed + 1)); echo "FAILED: $what"; fi
 }
 
-# A valid IDX image file: 64 random 28x28 images (magic 0x00000803, dims 64, 28, 28).
-idx_images() {
-  local count=$1
-  printf '\x00\x00\x08\x03\x00\x00\x00'
-  printf "\\x$(printf %02x "$count")"
-  printf '\x00\x00\x00\x1c\x00\x00\x00\x1c'
-  head -c $((count * 784)) /dev/urandom
-}
+source "$(dirname "$0")/synthetic_idx.sh"
 mkdir -p "$work/data" "$work/truncated" "$work/labels"
-idx_images 64 >"$work/data/train-images-idx3-ubyte"
-idx_images 64 | head -c 20000 >"$work/truncated/train-images-idx3-ubyte"
+write_idx_images "$work/data/train-images-idx3-ubyte" 64
+head -c 20000 "$work/data/train-images-idx3-ubyte" >"$work/truncated/train-images-idx3-ubyte"
 printf '\x00\x00\x08\x01\x00\x00\x00\x04\x01\x02\x03\x04' >"$work/labels/train-images-idx3-ubyte"
 touch "$work/a_file"
 quick=(--data "$work/data" --log-every 0 --sample-every 10 --checkpoint-every 10 --batch-size 8)
@@ -70,6 +63,12 @@ expect 2 "already exists; pass --resume" -- "$gan" "${quick[@]}" --steps 40 --ou
 expect 0 "Resuming from $work/run/checkpoint.safetensors at step 30" -- "$gan" "${quick[@]}" --steps 40 --resume --out "$work/run"
 check "losses.csv continues to 40 rows" -- test "$(wc -l <"$work/run/losses.csv")" -eq 41
 expect 0 "No checkpoint in $work/fresh: starting from step 0" -- "$gan" "${quick[@]}" --steps 5 --resume --out "$work/fresh"
+
+# Divergence (forced by an absurd learning rate) stops with exit code 3 and keeps the last good checkpoint.
+cp "$work/run/checkpoint.safetensors" "$work/good.safetensors"
+expect 3 "training diverged at step 41" -- "$gan" "${quick[@]}" --steps 60 --resume --learning-rate 1e30 --out "$work/run"
+check "the last good checkpoint is untouched" -- cmp -s "$work/run/checkpoint.safetensors" "$work/good.safetensors"
+expect 2 "--learning-rate expects a positive finite number" -- "$gan" --learning-rate -1
 
 expect 0 "Wrote 9 digits" -- "$gan" generate --checkpoint "$work/run/checkpoint.safetensors" --count 9 --out "$work/digits-idx3-ubyte"
 check "generate wrote an IDX file of 9 images" -- test "$(stat -c %s "$work/digits-idx3-ubyte")" -eq $((16 + 9 * 784))

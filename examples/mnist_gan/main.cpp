@@ -144,6 +144,18 @@ tinygan::ImageSet load_training_images(const TrainOptions& o) {
     return images;
 }
 
+// A loss can stay finite while a parameter is already NaN (ReLU maps NaN to 0): never checkpoint one.
+void save_if_finite(Gan& gan, const std::string& checkpoint, std::int64_t step, std::FILE* csv, Progress& progress) {
+    if (!gan.parameters_finite()) {
+        progress.clear();
+        std::fclose(csv);
+        throw tinygan::NumericError(tinygan::detail::concat(
+            "training diverged by step ", step, ": a parameter is NaN or Inf; stopped without writing a checkpoint, so ",
+            checkpoint, " (if any) still holds the last good state"));
+    }
+    gan.save(checkpoint);
+}
+
 int run_train(const TrainOptions& o) {
     const tinygan::ImageSet images = load_training_images(o);
     require_writable_folder(o.out);
@@ -153,6 +165,7 @@ int run_train(const TrainOptions& o) {
     config.z_dim = o.z_dim;
     config.batch_size = o.batch_size;
     config.seed = o.seed;
+    config.learning_rate = o.learning_rate;
     Gan gan(config);
 
     const std::string checkpoint = checkpoint_path(o);
@@ -203,8 +216,7 @@ int run_train(const TrainOptions& o) {
             std::fclose(csv);
             throw tinygan::NumericError(tinygan::detail::concat(
                 "training diverged at step ", step, ": D loss ", last.d_loss, ", G loss ", last.g_loss,
-                "; stopped without writing a checkpoint, so ", checkpoint,
-                " (if any) still holds the last good state"));
+                "; stopped without writing a checkpoint, so ", checkpoint, " (if any) still holds the last good state"));
         }
         history.push_back({step, last});
         const std::string row = csv_row(history.back());
@@ -218,14 +230,14 @@ int run_train(const TrainOptions& o) {
             write_samples(o.out + "/samples_step_" + step_name(step) + ".png", gan, fixed_noise);
         if (o.checkpoint_every > 0 && step % o.checkpoint_every == 0) {
             std::fflush(csv);
-            gan.save(checkpoint);
+            save_if_finite(gan, checkpoint, step, csv, progress);
         }
         progress.draw(step, step - start, elapsed(), last, step == o.steps);
     }
     const double seconds = elapsed();
     progress.clear();
+    save_if_finite(gan, checkpoint, o.steps, csv, progress);
     std::fclose(csv);
-    gan.save(checkpoint);
     write_losses_csv(csv_path, history);  // rewrite whole, so the file matches the checkpoint exactly
     write_samples(o.out + "/samples_final.png", gan, fixed_noise);
     write_loss_plot(o.out + "/losses.png", history);
@@ -276,6 +288,9 @@ int main(int argc, char** argv) {
     } catch (const tinygan::ArgumentError& error) {
         std::fprintf(stderr, "mnist_gan: %s\n", error.what());
         return 2;
+    } catch (const tinygan::NumericError& error) {
+        std::fprintf(stderr, "mnist_gan: %s\n", error.what());
+        return 3;
     } catch (const std::exception& error) {
         std::fprintf(stderr, "mnist_gan: %s\n", error.what());
         return 1;

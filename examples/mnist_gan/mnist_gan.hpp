@@ -14,6 +14,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 namespace mnist_gan {
 
@@ -49,6 +50,7 @@ struct Config {
     Index z_dim = 100;
     Index batch_size = 32;
     std::uint64_t seed = 0;
+    double learning_rate = 1e-3;  // Keras' default, for both optimizers
 };
 
 // Everything a training run holds: models, optimizers, generator state, preallocated batches.
@@ -60,8 +62,8 @@ public:
           rng_(config.seed),
           discriminator_(make_discriminator(rng_)),
           generator_(make_generator(config.z_dim, rng_)),
-          d_optimizer_(discriminator_),
-          g_optimizer_(generator_),
+          d_optimizer_(discriminator_, tinygan::AdamOptions{config.learning_rate}),
+          g_optimizer_(generator_, tinygan::AdamOptions{config.learning_rate}),
           combined_(tinygan::chain(generator_, discriminator_)),
           real_(image_pixels, config.batch_size),
           noise_(config.z_dim, config.batch_size),
@@ -111,17 +113,35 @@ public:
     }
 
     // Restores a run saved by save(); refuses a checkpoint of another format or configuration.
-    void load(const std::string& path) {
-        const tinygan::TensorFile file = tinygan::load_safetensors(path);
-        require_config(file, path);
-        tinygan::load_model(file, "generator", generator_, path);
-        tinygan::load_model(file, "discriminator", discriminator_, path);
-        tinygan::load_adam(file, "g_optimizer", g_optimizer_, path);
-        tinygan::load_adam(file, "d_optimizer", d_optimizer_, path);
-        tinygan::load_rng(file, "rng", rng_, path);
-        steps_done_ = static_cast<std::int64_t>(
-            tinygan::detail::parse_u64(tinygan::detail::require_metadata(file, "step", path), path + ": step"));
+    void load(const std::string& path) { load(tinygan::load_safetensors(path), path); }
+
+    // The same from a parsed file; `source` names it in errors. Everything is checked before
+    // anything changes, so a refused checkpoint leaves the run as it was.
+    void load(const tinygan::TensorFile& file, const std::string& source) {
+        require_config(file, source);
+        const std::int64_t step = static_cast<std::int64_t>(
+            tinygan::detail::parse_u64(tinygan::detail::require_metadata(file, "step", source), source + ": step"));
+        Generator generator = generator_;
+        Discriminator discriminator = discriminator_;
+        tinygan::Adam<float> g_optimizer = g_optimizer_, d_optimizer = d_optimizer_;
+        tinygan::Rng rng = rng_;
+        tinygan::load_model(file, "generator", generator, source);
+        tinygan::load_model(file, "discriminator", discriminator, source);
+        tinygan::load_adam(file, "g_optimizer", g_optimizer, source);
+        tinygan::load_adam(file, "d_optimizer", d_optimizer, source);
+        tinygan::load_rng(file, "rng", rng, source);
+        if (!all_finite(generator) || !all_finite(discriminator))
+            throw tinygan::DataError(source + " holds NaN or Inf parameters");
+        copy_parameters(generator, generator_);
+        copy_parameters(discriminator, discriminator_);
+        g_optimizer_ = std::move(g_optimizer);
+        d_optimizer_ = std::move(d_optimizer);
+        rng_ = rng;
+        steps_done_ = step;
     }
+
+    // False when any parameter of either model is NaN or Inf (training diverged).
+    bool parameters_finite() { return all_finite(generator_) && all_finite(discriminator_); }
 
     // The configuration a checkpoint was written with (to size a generator before loading it).
     static Config read_config(const tinygan::TensorFile& file, const std::string& path) {
@@ -148,6 +168,23 @@ public:
     tinygan::Rng& rng() { return rng_; }
 
 private:
+    template <class Model>
+    static bool all_finite(Model& model) {
+        bool finite = true;
+        model.for_each_parameter([&](const char*, Mat& value, Mat&, bool) { finite = finite && value.allFinite(); });
+        return finite;
+    }
+
+    // Copies parameter values only: the destination keeps its own buffers (and the chained model's
+    // references to it stay valid).
+    template <class Model>
+    static void copy_parameters(Model& from, Model& to) {
+        std::vector<Mat*> sources;
+        from.for_each_parameter([&](const char*, Mat& value, Mat&, bool) { sources.push_back(&value); });
+        std::size_t k = 0;
+        to.for_each_parameter([&](const char*, Mat& value, Mat&, bool) { value = *sources[k++]; });
+    }
+
     void require_config(const tinygan::TensorFile& file, const std::string& path) const {
         const Config saved = read_config(file, path);
         if (saved.z_dim != config_.z_dim || saved.batch_size != config_.batch_size)

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cerrno>
+#include <cmath>
 #include <cstdint>
 #include <cstdlib>
 #include <stdexcept>
@@ -25,6 +26,7 @@ struct TrainOptions {
     std::int64_t log_every = 1;          // the reference prints every step
     std::int64_t sample_every = 1000;    // 0: only at the end
     std::int64_t checkpoint_every = 1000;  // 0: only at the end
+    double learning_rate = 1e-3;
     bool resume = false;
     int threads = 1;
 };
@@ -57,6 +59,7 @@ inline const char* usage_text() {
            "  --log-every N           print the loss line every N steps, 0 for never (default 1)\n"
            "  --sample-every N        write a sample grid every N steps, 0 for only at the end (default 1000)\n"
            "  --checkpoint-every N    checkpoint every N steps, 0 for only at the end (default 1000)\n"
+           "  --learning-rate R       Adam's learning rate for both models (default 0.001, Keras')\n"
            "  --resume                continue from DIR/checkpoint.safetensors if there is one\n"
            "  --threads N             threads for the matrix products (default 1)\n"
            "generate flags:\n"
@@ -82,6 +85,19 @@ inline std::int64_t parse_integer(const std::string& flag, const std::string& te
     if (used != text.size()) throw UsageError(flag + " expects an integer, got \"" + text + "\"");
     if (value < min || value > max)
         throw UsageError(flag + " must be between " + std::to_string(min) + " and " + std::to_string(max) + ", got " + text);
+    return value;
+}
+
+inline double parse_positive_real(const std::string& flag, const std::string& text) {
+    std::size_t used = 0;
+    double value = 0;
+    try {
+        value = std::stod(text, &used);
+    } catch (const std::exception&) {
+        throw UsageError(flag + " expects a number, got \"" + text + "\"");
+    }
+    if (used != text.size() || !(value > 0) || !std::isfinite(value))
+        throw UsageError(flag + " expects a positive finite number, got \"" + text + "\"");
     return value;
 }
 
@@ -152,6 +168,8 @@ inline Command parse_command_line(const std::vector<std::string>& args) {
             command.train.sample_every = detail::parse_integer(flag, next_value(), 0, big);
         } else if (!generating && flag == "--checkpoint-every") {
             command.train.checkpoint_every = detail::parse_integer(flag, next_value(), 0, big);
+        } else if (!generating && flag == "--learning-rate") {
+            command.train.learning_rate = detail::parse_positive_real(flag, next_value());
         } else if (!generating && flag == "--threads") {
             command.train.threads = static_cast<int>(detail::parse_integer(flag, next_value(), 1, 256));
         } else {

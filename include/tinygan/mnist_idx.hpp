@@ -10,7 +10,11 @@
 #include "error.hpp"
 #include "random.hpp"
 
+#include <algorithm>
+#include <cerrno>
 #include <cstdint>
+#include <cstdio>
+#include <cstring>
 #include <string>
 #include <vector>
 
@@ -37,47 +41,99 @@ inline const char* idx_type_name(std::uint8_t type) {
 
 }  // namespace detail
 
-// Parses an IDX byte image; `name` is used in error messages (the file's path).
-inline IdxArray parse_idx(const std::vector<std::uint8_t>& bytes, const std::string& name) {
+namespace detail {
+
+struct IdxHeader {
+    std::vector<std::uint32_t> dims;
+    std::size_t header_bytes = 0;
+    std::uint64_t count = 0;  // elements = data bytes
+};
+
+// Checks an IDX header against the file's total size; `head` holds at least the first bytes of
+// the file (all of them when it is shorter than the header).
+inline IdxHeader parse_idx_header(const std::uint8_t* head, std::size_t head_size, std::uint64_t file_size,
+                                  const std::string& name) {
     auto fail = [&](const std::string& what) { return DataError(name + " is not a valid IDX file: " + what); };
-    if (bytes.size() < 4)
-        throw fail(detail::concat("it has ", bytes.size(), " bytes, fewer than the 4-byte magic number"));
-    if (bytes[0] != 0 || bytes[1] != 0)
-        throw fail(detail::concat("bad magic number: the first two bytes are ", int(bytes[0]), " ", int(bytes[1]),
-                                  ", expected 0 0 (is it still gzip-compressed?)"));
-    const std::uint8_t type = bytes[2];
+    if (file_size < 4) throw fail(concat("it has ", file_size, " bytes, fewer than the 4-byte magic number"));
+    if (head[0] != 0 || head[1] != 0)
+        throw fail(concat("bad magic number: the first two bytes are ", int(head[0]), " ", int(head[1]),
+                          ", expected 0 0 (is it still gzip-compressed?)"));
+    const std::uint8_t type = head[2];
     if (type != 0x08)
-        throw fail(detail::concat("element type 0x", std::hex, int(type), std::dec, " (",
-                                  detail::idx_type_name(type), "), expected 0x08 (unsigned byte)"));
-    const std::size_t rank = bytes[3];
+        throw fail(concat("element type 0x", std::hex, int(type), std::dec, " (", idx_type_name(type),
+                          "), expected 0x08 (unsigned byte)"));
+    const std::size_t rank = head[3];
     if (rank == 0) throw fail("it declares 0 dimensions");
-    const std::size_t header = 4 + 4 * rank;
-    if (bytes.size() < header)
-        throw fail(detail::concat("truncated header: ", rank, " dimensions need ", header, " bytes, the file has ",
-                                  bytes.size()));
-    IdxArray array;
-    std::uint64_t count = 1;
+    IdxHeader header;
+    header.header_bytes = 4 + 4 * rank;
+    if (file_size < header.header_bytes || head_size < header.header_bytes)
+        throw fail(concat("truncated header: ", rank, " dimensions need ", header.header_bytes, " bytes, the file has ",
+                          file_size));
+    header.count = 1;
     for (std::size_t d = 0; d < rank; ++d) {
-        const std::uint8_t* p = &bytes[4 + 4 * d];
+        const std::uint8_t* p = head + 4 + 4 * d;
         const std::uint32_t dim = (std::uint32_t(p[0]) << 24) | (std::uint32_t(p[1]) << 16) |
                                   (std::uint32_t(p[2]) << 8) | std::uint32_t(p[3]);
-        array.dims.push_back(dim);
-        count *= dim;
-        if (count > (std::uint64_t(1) << 40)) throw fail("its dimensions describe more than 2^40 elements");
+        header.dims.push_back(dim);
+        header.count *= dim;
+        if (header.count > (std::uint64_t(1) << 40)) throw fail("its dimensions describe more than 2^40 elements");
     }
-    if (count == 0) throw fail(detail::concat("it holds zero items (dimension of size 0)"));
-    const std::uint64_t data_bytes = bytes.size() - header;
-    if (data_bytes < count)
-        throw fail(detail::concat("truncated: the dimensions need ", count, " bytes of data, the file has ",
-                                  data_bytes));
-    if (data_bytes > count)
-        throw fail(detail::concat("the dimensions need ", count, " bytes of data, but the file has ", data_bytes,
-                                  " (", data_bytes - count, " extra)"));
-    array.data.assign(bytes.begin() + static_cast<std::ptrdiff_t>(header), bytes.end());
+    if (header.count == 0) throw fail("it holds zero items (dimension of size 0)");
+    const std::uint64_t data_bytes = file_size - header.header_bytes;
+    if (data_bytes < header.count)
+        throw fail(concat("truncated: the dimensions need ", header.count, " bytes of data, the file has ", data_bytes));
+    if (data_bytes > header.count)
+        throw fail(concat("the dimensions need ", header.count, " bytes of data, but the file has ", data_bytes, " (",
+                          data_bytes - header.count, " extra)"));
+    return header;
+}
+
+// Opens an IDX file, checks its header against its size, and copies its data to the buffer that
+// make_buffer(header) returns (so a 47 MB image set is held once, not copied through a vector).
+template <class MakeBuffer>
+IdxHeader read_idx_into(const std::string& path, MakeBuffer make_buffer) {
+    std::FILE* file = std::fopen(path.c_str(), "rb");
+    if (!file) throw DataError(concat("cannot open ", path, ": ", std::strerror(errno)));
+    struct Closer {
+        std::FILE* f;
+        ~Closer() { std::fclose(f); }
+    } closer{file};
+    if (std::fseek(file, 0, SEEK_END) != 0) throw DataError(concat("cannot read ", path, ": not a regular file"));
+    const long size = std::ftell(file);
+    if (size < 0) throw DataError(concat("cannot read ", path, ": not a regular file"));
+    std::rewind(file);
+    std::uint8_t head[4 + 4 * 255];
+    const std::size_t got = std::fread(head, 1, std::min<std::size_t>(sizeof head, static_cast<std::size_t>(size)), file);
+    std::size_t wanted = got >= 4 ? std::min<std::size_t>(got, 4 + 4 * std::size_t(head[3])) : got;
+    const IdxHeader header = parse_idx_header(head, wanted, static_cast<std::uint64_t>(size), path);
+    std::uint8_t* out = make_buffer(header);
+    std::memcpy(out, head + header.header_bytes, got - header.header_bytes);
+    const std::size_t rest = header.count - (got - header.header_bytes);
+    if (std::fread(out + (got - header.header_bytes), 1, rest, file) != rest)
+        throw DataError(concat("cannot read ", path, ": it changed or failed while being read"));
+    return header;
+}
+
+}  // namespace detail
+
+// Parses an IDX byte image; `name` is used in error messages (the file's path).
+inline IdxArray parse_idx(const std::vector<std::uint8_t>& bytes, const std::string& name) {
+    const detail::IdxHeader header = detail::parse_idx_header(bytes.data(), bytes.size(), bytes.size(), name);
+    IdxArray array;
+    array.dims = header.dims;
+    array.data.assign(bytes.begin() + static_cast<std::ptrdiff_t>(header.header_bytes), bytes.end());
     return array;
 }
 
-inline IdxArray read_idx(const std::string& path) { return parse_idx(detail::read_file_bytes(path), path); }
+inline IdxArray read_idx(const std::string& path) {
+    IdxArray array;
+    const detail::IdxHeader header = detail::read_idx_into(path, [&](const detail::IdxHeader& h) {
+        array.data.resize(h.count);
+        return array.data.data();
+    });
+    array.dims = header.dims;
+    return array;
+}
 
 // Writes an unsigned-byte IDX file atomically (temporary file, flush, rename).
 inline void write_idx(const std::string& path, const std::vector<std::uint32_t>& dims,
@@ -103,14 +159,16 @@ public:
 
     // Reads a 3-dimensional IDX file (count x rows x cols), such as train-images-idx3-ubyte.
     static ImageSet load(const std::string& path) {
-        IdxArray array = read_idx(path);
-        if (array.dims.size() != 3)
-            throw DataError(detail::concat(path, " holds a ", array.dims.size(),
-                                           "-dimensional array; images need 3 dimensions (count x rows x cols)"));
         ImageSet set;
-        set.rows_ = array.dims[1];
-        set.cols_ = array.dims[2];
-        set.pixels_ = Eigen::Map<const Bytes>(array.data.data(), set.rows_ * set.cols_, array.dims[0]);
+        detail::read_idx_into(path, [&](const detail::IdxHeader& header) {
+            if (header.dims.size() != 3)
+                throw DataError(detail::concat(path, " holds a ", header.dims.size(),
+                                               "-dimensional array; images need 3 dimensions (count x rows x cols)"));
+            set.rows_ = header.dims[1];
+            set.cols_ = header.dims[2];
+            set.pixels_.resize(set.rows_ * set.cols_, header.dims[0]);
+            return set.pixels_.data();
+        });
         return set;
     }
 
