@@ -38,9 +38,12 @@ TEST_CASE("IDX round trip: what write_idx writes, read_idx reads back, and Image
     CHECK(found);
 }
 
-TEST_CASE("A file that is not there is named in the error") {
+TEST_CASE("A file that is not there, or is a folder, is named in the error") {
     TINYGAN_CHECK_THROWS_WITH_FRAGMENT(read_idx("/nonexistent/train-images-idx3-ubyte"), DataError,
                                        "cannot open /nonexistent/train-images-idx3-ubyte: No such file");
+    test::TempDir dir;
+    TINYGAN_CHECK_THROWS_WITH_FRAGMENT(read_idx(dir.path()), DataError, "is not a regular file");
+    TINYGAN_CHECK_THROWS_WITH_FRAGMENT(ImageSet::load(dir.path()), DataError, "is not a regular file");
 }
 
 TEST_CASE("Every corruption of an IDX file gets its own clear error") {

@@ -18,6 +18,8 @@
 #include <string>
 #include <vector>
 
+#include <sys/stat.h>
+
 namespace tinygan {
 
 struct IdxArray {
@@ -98,14 +100,16 @@ IdxHeader read_idx_into(const std::string& path, MakeBuffer make_buffer) {
         std::FILE* f;
         ~Closer() { std::fclose(f); }
     } closer{file};
-    if (std::fseek(file, 0, SEEK_END) != 0) throw DataError(concat("cannot read ", path, ": not a regular file"));
-    const long size = std::ftell(file);
-    if (size < 0) throw DataError(concat("cannot read ", path, ": not a regular file"));
-    std::rewind(file);
+    struct stat info {};
+    if (::fstat(::fileno(file), &info) != 0 || !S_ISREG(info.st_mode))
+        throw DataError(concat("cannot read ", path, ": it is not a regular file (a folder?)"));
+    const auto size = static_cast<std::uint64_t>(info.st_size);
     std::uint8_t head[4 + 4 * 255];
-    const std::size_t got = std::fread(head, 1, std::min<std::size_t>(sizeof head, static_cast<std::size_t>(size)), file);
+    const std::size_t expected = static_cast<std::size_t>(std::min<std::uint64_t>(sizeof head, size));
+    const std::size_t got = std::fread(head, 1, expected, file);
+    if (got != expected) throw DataError(concat("cannot read ", path, ": read error"));
     std::size_t wanted = got >= 4 ? std::min<std::size_t>(got, 4 + 4 * std::size_t(head[3])) : got;
-    const IdxHeader header = parse_idx_header(head, wanted, static_cast<std::uint64_t>(size), path);
+    const IdxHeader header = parse_idx_header(head, wanted, size, path);
     std::uint8_t* out = make_buffer(header);
     std::memcpy(out, head + header.header_bytes, got - header.header_bytes);
     const std::size_t rest = header.count - (got - header.header_bytes);
