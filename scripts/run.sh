@@ -29,5 +29,5 @@ if [ "$job" = test ]; then
 else
   [ -f data/mnist/train-images-idx3-ubyte ] || bash scripts/fetch_mnist.sh data/mnist
   echo "== training the MNIST GAN (samples, losses and checkpoints go to runs/mnist_gan/)"
-  build/examples/mnist_gan --data data/mnist --out runs/mnist_gan "$@"
+  build/examples/mnist_gan --data data/mnist --out runs/mnist_gan --resume "$@"
 fi

@@ -25,7 +25,7 @@ TEST_CASE("ReLU forward clamps negatives to zero and passes positives") {
 TEST_CASE("Sigmoid backward matches central differences") {
     Rng rng(12);
     Sigmoid<double> layer;
-    const auto x = test::random_matrix<double>(4, 3, rng) * 2.0;
+    const Matrix<double> x = test::random_matrix<double>(4, 3, rng) * 2.0;  // not auto: an Eigen expression would dangle
     const GradientReport report = check_gradients(layer, x, rng);
     CHECK(report.entries_checked == 12);
     CHECK_MESSAGE(report.passed(1e-6), report.worst_entry, " ", report.non_finite);

@@ -26,10 +26,12 @@ inline constexpr Index gemm_tile_depth = 128;
 // The tile height for a product with `rows` rows in all.
 inline Index gemm_tile_rows(Index rows) { return rows <= 128 ? 64 : TINYGAN_GEMM_TILE_ROWS; }
 
-// dst is rows [first_row, first_row + lhs.rows()) of a product with total_rows rows; the tiles
-// align to the whole product.
+// dst (+)= lhs * rhs, where dst is rows [first_row, first_row + lhs.rows()) of a product with
+// total_rows rows; the tiles align to the whole product. With accumulate, the product is added to
+// what dst holds (Eigen's `=` zero-fills dst first, one more pass over it).
 template <class Dst, class Lhs, class Rhs>
-void multiply_in_tiles(Dst&& dst, const Lhs& lhs, const Rhs& rhs, Index first_row, Index total_rows) {
+void multiply_in_tiles(Dst&& dst, const Lhs& lhs, const Rhs& rhs, Index first_row, Index total_rows,
+                       bool accumulate = false) {
     const Index rows = lhs.rows(), depth = lhs.cols(), tile_rows = gemm_tile_rows(total_rows);
     Index r = 0;
     while (r < rows) {
@@ -37,7 +39,10 @@ void multiply_in_tiles(Dst&& dst, const Lhs& lhs, const Rhs& rhs, Index first_ro
         const Index n = std::min(rows, tile_end) - r;
         auto dst_rows = dst.middleRows(r, n);
         const Index d0 = std::min(gemm_tile_depth, depth);
-        dst_rows.noalias() = lhs.block(r, 0, n, d0) * rhs.topRows(d0);
+        if (accumulate)
+            dst_rows.noalias() += lhs.block(r, 0, n, d0) * rhs.topRows(d0);
+        else
+            dst_rows.noalias() = lhs.block(r, 0, n, d0) * rhs.topRows(d0);
         for (Index k = gemm_tile_depth; k < depth; k += gemm_tile_depth) {
             const Index d = std::min(gemm_tile_depth, depth - k);
             dst_rows.noalias() += lhs.block(r, k, n, d) * rhs.middleRows(k, d);

@@ -48,8 +48,8 @@ public:
         const Index out = W_.rows();
         detail::parallel_for(out, detail::gemm_tile_rows(out), 2.0 * W_.size() * x.cols(), [&](Index begin, Index end) {
             const Index n = end - begin;
-            detail::multiply_in_tiles(y_.middleRows(begin, n), W_.middleRows(begin, n), x, begin, out);
-            y_.middleRows(begin, n).colwise() += b_.col(0).segment(begin, n);
+            y_.middleRows(begin, n).colwise() = b_.col(0).segment(begin, n);  // the bias first, then += W x:
+            detail::multiply_in_tiles(y_.middleRows(begin, n), W_.middleRows(begin, n), x, begin, out, true);  // one pass fewer
         });
         return y_;
     }
