@@ -76,8 +76,12 @@ void write_loss_plot(const std::string& path, const std::vector<LossRecord>& rec
         d.push_back(r.result.d_loss);
         g.push_back(r.result.g_loss);
     }
-    const std::vector<tinygan::Curve> curves{{"D loss", d, {31, 119, 180}}, {"G loss", g, {214, 39, 40}}};
-    tinygan::write_png(path, tinygan::plot_curves("tinygan MNIST GAN: losses (100-step moving average)", steps, curves));
+    // One panel per loss, each with its own scale: G's loss is often ten times D's.
+    const std::vector<tinygan::Curve> d_curve{{"D loss", d, {31, 119, 180}}}, g_curve{{"G loss", g, {214, 39, 40}}};
+    tinygan::write_png(path, tinygan::stack_vertically({
+                                 tinygan::plot_curves("Discriminator loss (light: per step; dark: 100-step mean)", steps, d_curve),
+                                 tinygan::plot_curves("Generator loss", steps, g_curve),
+                             }));
 }
 
 void write_samples(const std::string& path, Gan& gan, const Mat& fixed_noise) {

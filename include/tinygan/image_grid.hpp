@@ -51,14 +51,15 @@ struct Image {
     }
     // Text with stb_easy_font's quads, each an axis-aligned rectangle; scale 1 is ~7 px tall.
     void text(int x, int y, const std::string& s, const std::uint8_t color[3], int scale = 1) {
-        std::vector<char> buffer(s.size() * 300 + 64);
+        std::vector<char> buffer(s.size() * 1024 + 64);  // up to 16 quads of 64 bytes per character
         std::string copy = s;
         const int quads = stb_easy_font_print(0, 0, copy.data(), nullptr, buffer.data(), static_cast<int>(buffer.size()));
         for (int q = 0; q < quads; ++q) {
             const float* v0 = reinterpret_cast<const float*>(buffer.data() + q * 64);
             const float* v2 = reinterpret_cast<const float*>(buffer.data() + q * 64 + 32);
-            fill_rect(x + static_cast<int>(v0[0]) * scale, y + static_cast<int>(v0[1]) * scale,
-                      x + static_cast<int>(v2[0]) * scale, y + static_cast<int>(v2[1]) * scale, color);
+            fill_rect(x + static_cast<int>(std::lround(v0[0] * scale)), y + static_cast<int>(std::lround(v0[1] * scale)),
+                      x + static_cast<int>(std::lround(v2[0] * scale)), y + static_cast<int>(std::lround(v2[1] * scale)),
+                      color);
         }
     }
 };
@@ -112,7 +113,7 @@ struct Curve {
 inline Image plot_curves(const std::string& title, const std::vector<double>& x_values, const std::vector<Curve>& curves,
                          int smoothing = 100, int width = 900, int height = 450) {
     Image image(width, height, 255);
-    const int left = 60, right = 20, top = 40, bottom = 40;
+    const int left = 80, right = 40, top = 40, bottom = 40;
     const int plot_w = width - left - right, plot_h = height - top - bottom;
     const std::uint8_t black[3] = {0, 0, 0}, grey[3] = {215, 215, 215};
     image.text(left, 12, title, black, 2);
@@ -136,9 +137,9 @@ inline Image plot_curves(const std::string& title, const std::vector<double>& x_
         image.line(left, py(y), left + plot_w, py(y), grey);
         char label[32];
         std::snprintf(label, sizeof label, "%.2f", y);
-        image.text(8, static_cast<int>(py(y)) - 3, label, black);
+        image.text(4, static_cast<int>(py(y)) - 6, label, black, 2);
         std::snprintf(label, sizeof label, "%.0f", x);
-        image.text(static_cast<int>(px(x)) - 10, top + plot_h + 8, label, black);
+        image.text(static_cast<int>(px(x)) - 16, top + plot_h + 8, label, black, 2);
     }
     image.line(left, top, left, top + plot_h, black);
     image.line(left, top + plot_h, left + plot_w, top + plot_h, black);
@@ -159,12 +160,29 @@ inline Image plot_curves(const std::string& title, const std::vector<double>& x_
             if (i > 0) image.line(px(x_values[i - 1]), py(previous), px(x_values[i]), py(mean), curve.color);
             previous = mean;
         }
-        image.fill_rect(legend_x, top + 8, legend_x + 14, top + 18, curve.color);
-        image.text(legend_x + 20, top + 9, curve.label, black);
-        legend_x += 100;
+        image.fill_rect(legend_x, top + 8, legend_x + 14, top + 20, curve.color);
+        image.text(legend_x + 20, top + 8, curve.label, black, 2);
+        legend_x += 110;
     }
-    image.text(left + plot_w / 2 - 10, height - 14, "step", black);
+    image.text(left + plot_w / 2 - 10, height - 16, "step", black, 2);
     return image;
+}
+
+// The images one above the other (widths may differ; the rest is white).
+inline Image stack_vertically(const std::vector<Image>& parts) {
+    int width = 0, height = 0;
+    for (const auto& p : parts) {
+        width = std::max(width, p.width);
+        height += p.height;
+    }
+    Image out(width, height, 255);
+    int y0 = 0;
+    for (const auto& p : parts) {
+        for (int y = 0; y < p.height; ++y)
+            std::copy_n(&p.rgb[std::size_t(y) * p.width * 3], std::size_t(p.width) * 3, &out.rgb[(std::size_t(y0 + y) * width) * 3]);
+        y0 += p.height;
+    }
+    return out;
 }
 
 }  // namespace tinygan
