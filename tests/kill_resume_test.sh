@@ -13,15 +13,27 @@ write_idx_images "$work/train-images-idx3-ubyte" 64
 steps=600
 flags=(--data "$work" --steps "$steps" --batch-size 8 --log-every 0 --sample-every 0)
 
+start_ns=$(date +%s%N)
 "$gan" "${flags[@]}" --checkpoint-every 1 --out "$work/reference" >/dev/null || { echo "FAILED: reference run"; exit 1; }
+# Kill at random moments within one uninterrupted run's duration (which is much longer under the
+# sanitizers or on a loaded machine), at most max_kills times; then let the run finish.
+reference_ms=$(((($(date +%s%N) - start_ns) / 1000000) + 1))
+max_kills=12
 
 kills=0 unreadable=0 runs=0
 while :; do
   runs=$((runs + 1))
-  [ "$runs" -gt 200 ] && { echo "FAILED: the killed run never finished"; exit 1; }
+  [ "$runs" -gt 100 ] && { echo "FAILED: the killed run never finished"; exit 1; }
   "$gan" "${flags[@]}" --checkpoint-every 1 --resume --out "$work/killed" >"$work/log" 2>&1 &
   pid=$!
-  sleep "0.$((RANDOM % 4))$((RANDOM % 10))"
+  if [ "$kills" -ge "$max_kills" ]; then
+    wait "$pid"
+    status=$?
+    [ "$status" -eq 0 ] || { echo "FAILED: a resumed run exited with $status"; cat "$work/log"; exit 1; }
+    break
+  fi
+  delay_ms=$((reference_ms / 30 + RANDOM % (reference_ms / 6 + 1)))
+  sleep "$((delay_ms / 1000)).$(printf %03d $((delay_ms % 1000)))"
   if kill -9 "$pid" 2>/dev/null; then
     wait "$pid" 2>/dev/null
     kills=$((kills + 1))
