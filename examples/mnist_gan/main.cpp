@@ -56,16 +56,16 @@ std::vector<LossRecord> read_losses(const std::string& path, std::int64_t last_s
     return records;
 }
 
-std::string csv_row(const LossRecord& r) {
-    char buffer[128];
-    std::snprintf(buffer, sizeof buffer, "%lld,%.6f,%.6f,%.6f\n", static_cast<long long>(r.step), r.result.d_loss,
-                  r.result.d_accuracy, r.result.g_loss);
-    return buffer;
+// One losses.csv row into `buffer` (a stack buffer: the training loop writes one per step).
+int format_csv_row(char (&buffer)[128], const LossRecord& r) {
+    return std::snprintf(buffer, sizeof buffer, "%lld,%.6f,%.6f,%.6f\n", static_cast<long long>(r.step),
+                         r.result.d_loss, r.result.d_accuracy, r.result.g_loss);
 }
 
 void write_losses_csv(const std::string& path, const std::vector<LossRecord>& records) {
     std::string text = "step,d_loss,d_acc,g_loss\n";
-    for (const auto& r : records) text += csv_row(r);
+    char row[128];
+    for (const auto& r : records) text.append(row, static_cast<std::size_t>(format_csv_row(row, r)));
     tinygan::detail::write_file_atomically(path, text.data(), text.size());
 }
 
@@ -223,8 +223,8 @@ int run_train(const TrainOptions& o) {
                 "; stopped without writing a checkpoint, so ", checkpoint, " (if any) still holds the last good state"));
         }
         history.push_back({step, last});
-        const std::string row = csv_row(history.back());
-        std::fputs(row.c_str(), csv);
+        char row[128];
+        std::fwrite(row, 1, static_cast<std::size_t>(format_csv_row(row, history.back())), csv);
         if (o.log_every > 0 && step % o.log_every == 0) {
             progress.clear();
             std::printf("Epoch: %lld - D Loss: %.4f - G Loss: %.4f - D Acc: %.2f%%\n", static_cast<long long>(step),
