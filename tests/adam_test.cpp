@@ -24,7 +24,7 @@ struct ReferenceAdam {
 TEST_CASE("Adam with a constant gradient follows the closed form") {
     // Dense's dW = dy x^T does not depend on W, so the same batch gives the same gradient every step.
     Dense<double> layer(1, 1);
-    layer.kernel()(0, 0) = 0.5;
+    layer.set_kernel(Matrix<double>::Constant(1, 1, 0.5));
     Matrix<double> x(1, 1), dy(1, 1);
     x << 2;
     dy << 0.3;  // dW = 0.6, db = 0.3
@@ -72,7 +72,7 @@ TEST_CASE("Adam skips frozen tensors and refuses a model whose trainable tensors
                                        "built for 2 trainable parameter tensors but the model passed to step() has 4");
     model.layer<2>().trainable(false);
     const Matrix<float> frozen_before = model.layer<2>().kernel();
-    model.for_each_parameter([](const char*, Matrix<float>&, Matrix<float>& gradient, bool) { gradient.setOnes(); });
+    model.for_each_parameter([](const Parameter<float>& p) { p.gradient.setOnes(); });
     adam_for_first.step(model);  // now the trainable tensors match: only layer 0 moves
     CHECK(model.layer<2>().kernel() == frozen_before);
     CHECK(adam_for_first.iterations() == 1);

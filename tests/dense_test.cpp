@@ -1,4 +1,5 @@
-// Dense: gradients against central differences, Keras initialisation, shape errors.
+// Dense: gradients against central differences, the tiled products against plain Eigen at the
+// sizes the GAN uses, Keras initialisation, shape errors.
 #include "test_support.hpp"
 
 using namespace tinygan;
@@ -6,17 +7,73 @@ using namespace tinygan;
 TEST_CASE("Dense backward matches central differences for input, kernel and bias") {
     Rng rng(7);
     Dense<double> layer(5, 3, rng);
-    layer.bias() = test::random_matrix<double>(3, 1, rng);  // non-zero bias, so db is exercised
+    layer.set_bias(test::random_matrix<double>(3, 1, rng));  // non-zero bias, so db is exercised
     const auto x = test::random_matrix<double>(5, 4, rng);
     const GradientReport report = check_gradients(layer, x, rng);
     CHECK(report.entries_checked == 5 * 3 + 3 + 5 * 4);
     CHECK_MESSAGE(report.passed(1e-6), report.worst_entry, " ", report.non_finite);
 }
 
+TEST_CASE("A Dense that spans several product tiles in every direction passes the gradient check") {
+    // 260 inputs: three 128-deep tiles; 130 outputs: two 96-row tiles of W x and of dW; dx = W^T dy
+    // has 260 rows, three row tiles, and a depth of 130, two tiles.
+    Rng rng(8);
+    Dense<double> layer(260, 130, rng);
+    layer.set_bias(test::random_matrix<double>(130, 1, rng));
+    const auto x = test::random_matrix<double>(260, 2, rng);
+    // The objective sums 260 outputs of size ~10, so a central difference carries about
+    // 1e-16 * 300 / 1e-5 = 3e-9 of rounding: compare small gradients absolutely below 1e-2. A
+    // dropped or misplaced tile is wrong by far more (order 1).
+    GradientCheckOptions options;
+    options.relative_floor = 1e-2;
+    const GradientReport report = check_gradients(layer, x, rng, options);
+    CHECK(report.entries_checked == 260 * 130 + 130 + 260 * 2);
+    CHECK_MESSAGE(report.passed(1e-6), report.worst_entry, " ", report.non_finite);
+}
+
+TEST_CASE("Dense at the GAN's sizes equals plain Eigen products: forward, dW, db, dx, at 1 and 2 threads") {
+    struct Size {
+        Index in, out;
+    };
+    for (const Size size : {Size{784, 200}, Size{200, 784}, Size{130, 97}}) {
+        for (const Index batch : {1, 32, 33, 128}) {
+            for (const int threads : {1, 2}) {
+                CAPTURE(size.in);
+                CAPTURE(size.out);
+                CAPTURE(batch);
+                CAPTURE(threads);
+                set_num_threads(threads);
+                Rng rng(static_cast<std::uint64_t>(size.in * 1000 + batch));
+                Dense<double> layer(size.in, size.out, rng);
+                layer.set_bias(test::random_matrix<double>(size.out, 1, rng));
+                const auto x = test::random_matrix<double>(size.in, batch, rng);
+                const auto dy = test::random_matrix<double>(size.out, batch, rng);
+                const Matrix<double> W = layer.kernel(), b = layer.bias();
+
+                const Matrix<double> y = layer.forward(x);
+                const Matrix<double> dx = layer.backward(x, dy);
+                Matrix<double> dW, db;
+                layer.for_each_parameter([&](const Parameter<double>& p) {
+                    (std::string(p.name) == "kernel" ? dW : db) = p.gradient;
+                });
+                const Matrix<double> expected_y = (W * x).colwise() + b.col(0);
+                const Matrix<double> expected_dW = dy * x.transpose();
+                const Matrix<double> expected_db = dy.rowwise().sum();
+                const Matrix<double> expected_dx = W.transpose() * dy;
+                CHECK((y - expected_y).cwiseAbs().maxCoeff() <= 1e-12);
+                CHECK((dW - expected_dW).cwiseAbs().maxCoeff() <= 1e-12);
+                CHECK((db - expected_db).cwiseAbs().maxCoeff() <= 1e-12);
+                CHECK((dx - expected_dx).cwiseAbs().maxCoeff() <= 1e-12);
+            }
+        }
+    }
+    set_num_threads(1);
+}
+
 TEST_CASE("Dense forward computes W x + b per column") {
     Dense<double> layer(2, 2);
-    layer.kernel() << 1, 2, 3, 4;
-    layer.bias() << 10, 20;
+    layer.set_kernel((Matrix<double>(2, 2) << 1, 2, 3, 4).finished());
+    layer.set_bias((Matrix<double>(2, 1) << 10, 20).finished());
     Matrix<double> x(2, 2);
     x << 1, 0, 1, 1;  // columns (1, 1) and (0, 1)
     const Matrix<double>& y = layer.forward(x);
@@ -41,12 +98,18 @@ TEST_CASE("Dense initialises like Keras: glorot-uniform kernel within its limit,
     CHECK(a.parameter_count() == 784 * 128 + 128);
 }
 
-TEST_CASE("Dense rejects bad sizes and mismatched input with clear messages") {
+TEST_CASE("Dense rejects bad sizes, mismatched input and wrongly shaped weights with clear messages") {
     TINYGAN_CHECK_THROWS_WITH_FRAGMENT(Dense<float>(0, 3), ArgumentError, "in_features=0");
     TINYGAN_CHECK_THROWS_WITH_FRAGMENT(Dense<float>(3, -1), ArgumentError, "out_features=-1");
     Dense<float> layer(3, 2);
     Matrix<float> wrong(4, 5);
     TINYGAN_CHECK_THROWS_WITH_FRAGMENT(layer.forward(wrong), ShapeError, "Dense 3->2 expects 3 input features (rows), got 4");
+    // A kernel of the transposed shape (Keras' layout) is refused, not silently resized.
+    TINYGAN_CHECK_THROWS_WITH_FRAGMENT(layer.set_kernel(Matrix<float>::Ones(3, 2)), ShapeError,
+                                       "Dense 3->2: its kernel is 2 x 3, got a 3 x 2 matrix");
+    TINYGAN_CHECK_THROWS_WITH_FRAGMENT(layer.set_bias(Matrix<float>::Ones(3, 1)), ShapeError,
+                                       "its bias is 2 x 1, got a 3 x 1 matrix");
+    CHECK(layer.kernel().isZero());
 }
 
 TEST_CASE("A frozen Dense leaves its gradients alone but still returns dx") {
@@ -56,15 +119,15 @@ TEST_CASE("A frozen Dense leaves its gradients alone but still returns dx") {
     const auto dy = test::random_matrix<double>(3, 2, rng);
     layer.forward(x);
     layer.trainable(false);
-    Matrix<double> marker_w, marker_b;
-    layer.for_each_parameter([&](const char* name, Matrix<double>&, Matrix<double>& gradient, bool trainable) {
-        CHECK_FALSE(trainable);
-        gradient.setConstant(-7);
-        (std::string(name) == "kernel" ? marker_w : marker_b) = gradient;
+    // Distinct markers, so a backward that swapped or rewrote either gradient would show.
+    const Matrix<double> marker_w = test::random_matrix<double>(3, 4, rng), marker_b = test::random_matrix<double>(3, 1, rng);
+    layer.for_each_parameter([&](const Parameter<double>& p) {
+        CHECK_FALSE(p.trainable);
+        p.gradient = std::string(p.name) == "kernel" ? marker_w : marker_b;
     });
     const Matrix<double>& dx = layer.backward(x, dy);
     CHECK(dx.isApprox(layer.kernel().transpose() * dy));
-    layer.for_each_parameter([&](const char*, Matrix<double>&, Matrix<double>& gradient, bool) {
-        CHECK((gradient.array() == -7).all());
+    layer.for_each_parameter([&](const Parameter<double>& p) {
+        CHECK(p.gradient == (std::string(p.name) == "kernel" ? marker_w : marker_b));
     });
 }

@@ -1,6 +1,9 @@
-// The gradient checker itself: it must be able to fail. A deliberately wrong backward and a
-// backward that forgets to write its gradient are both reported.
+// The gradient checker itself: it must be able to fail. A deliberately wrong backward, a backward
+// that forgets to write its gradient, and a forward that turns NaN under one perturbation are all
+// reported, and a report names the tensor and the entry.
 #include "test_support.hpp"
+
+#include <limits>
 
 using namespace tinygan;
 
@@ -25,15 +28,31 @@ public:
     using Dense<double>::Dense;
     const Matrix<double>& backward(const Matrix<double>& x, const Matrix<double>& dy, bool need_dx = true) {
         Matrix<double> saved;
-        for_each_parameter([&](const char* name, Matrix<double>&, Matrix<double>& gradient, bool) {
-            if (std::string(name) == "bias") saved = gradient;
+        for_each_parameter([&](const Parameter<double>& p) {
+            if (std::string(p.name) == "bias") saved = p.gradient;
         });
         const Matrix<double>& dx = Dense<double>::backward(x, dy, need_dx);
-        for_each_parameter([&](const char* name, Matrix<double>&, Matrix<double>& gradient, bool) {
-            if (std::string(name) == "bias") gradient = saved;
+        for_each_parameter([&](const Parameter<double>& p) {
+            if (std::string(p.name) == "bias") p.gradient = saved;
         });
         return dx;
     }
+};
+
+// A Dense whose output turns NaN when input entry (1, 2) rises above the value it was built with:
+// only the central difference of that one entry sees it (its backward is correct everywhere).
+class NanAbovePointDense : public Dense<double> {
+public:
+    NanAbovePointDense(Index in, Index out, Rng& rng, double threshold) : Dense<double>(in, out, rng), threshold_(threshold) {}
+    const Matrix<double>& forward(const Matrix<double>& x) {
+        output_ = Dense<double>::forward(x);
+        if (x(1, 2) > threshold_) output_(0, 2) = std::numeric_limits<double>::quiet_NaN();
+        return output_;
+    }
+
+private:
+    double threshold_;
+    Matrix<double> output_;
 };
 
 }  // namespace
@@ -45,7 +64,7 @@ TEST_CASE("Negative control: a 1% error in the input gradient fails the check") 
     const GradientReport report = check_gradients(layer, x, rng);
     CHECK_FALSE(report.passed(1e-6));
     CHECK(report.max_relative_error > 5e-3);
-    CHECK(report.worst_entry.find("input(") != std::string::npos);
+    CHECK(report.worst_entry.find("input (") != std::string::npos);
 }
 
 TEST_CASE("Negative control: a gradient the backward never writes is caught by the NaN poison") {
@@ -54,7 +73,32 @@ TEST_CASE("Negative control: a gradient the backward never writes is caught by t
     const auto x = test::random_matrix<double>(4, 3, rng);
     const GradientReport report = check_gradients(layer, x, rng);
     CHECK_FALSE(report.passed(1e-6));
-    CHECK(report.non_finite.find("bias") != std::string::npos);
+    CHECK(report.non_finite.find("dense.bias (") != std::string::npos);
+}
+
+TEST_CASE("Negative control: a forward that gives NaN under a single perturbation fails the check") {
+    Rng rng(63);
+    const auto x = test::random_matrix<double>(4, 3, rng);
+    NanAbovePointDense layer(4, 3, rng, x(1, 2));
+    const GradientReport report = check_gradients(layer, x, rng);
+    CHECK_FALSE(report.passed(1e-6));
+    CHECK(report.non_finite.find("input (1, 2)") != std::string::npos);
+    // Every other entry agrees, so the failure comes from that entry alone.
+    CHECK(report.max_relative_error < 1e-6);
+}
+
+TEST_CASE("A report names the layer, the tensor and the entry") {
+    Rng rng(64);
+    auto model = make_sequential("m", Dense<double>(3, 4, rng), ReLU<double>{}, ScaledInputGradientDense(4, 2, rng));
+    const auto x = test::random_away_from_zero<double>(3, 2, rng);
+    const GradientReport report = check_gradients(model, x, rng);
+    INFO(report.worst_entry);
+    CHECK_FALSE(report.passed(1e-6));
+    // The 1% error in layer 2's dx reaches every gradient before it: layer 0's kernel and the input.
+    CHECK((report.worst_entry.rfind("dense_0.kernel (", 0) == 0 || report.worst_entry.rfind("input (", 0) == 0));
+    ForgetfulDense lone(3, 2, rng);
+    const GradientReport lone_report = check_gradients(lone, x, rng);
+    CHECK(lone_report.non_finite.rfind("dense.bias (0, 0)", 0) == 0);
 }
 
 TEST_CASE("The checker passes the correct layer it was derived from") {

@@ -1,6 +1,8 @@
-// A steady-state training step of the reference GAN allocates nothing on the heap. Built as its
-// own program with EIGEN_RUNTIME_NO_MALLOC, so Eigen checks every allocation it makes, and with
-// eigen_assert turned into an exception so a violation fails the test instead of aborting.
+// A steady-state training step of the reference GAN allocates nothing on the heap: no Eigen
+// allocation, no operator new, no malloc, at batch 1, 32, 64, 128 and 256, on 1 and 2 threads.
+// Built as its own program: it counts every call of the global operator new and of malloc (through
+// the sanitizer's hooks under AddressSanitizer, by interposing malloc otherwise), and it defines
+// EIGEN_RUNTIME_NO_MALLOC so that Eigen also checks its own allocations.
 #define EIGEN_RUNTIME_NO_MALLOC
 #include <stdexcept>
 #define eigen_assert(x)                                                                        \
@@ -13,37 +15,117 @@
 
 #include "mnist_gan.hpp"
 
+#include <atomic>
+#include <cstdlib>
+#include <new>
+
+namespace {
+
+std::atomic<long> heap_allocations{0};  // operator new and malloc calls, from every thread
+
+}  // namespace
+
+// The global operator new, counted (all the others forward to these two).
+void* operator new(std::size_t size) {
+    ++heap_allocations;
+    if (void* p = std::malloc(size == 0 ? 1 : size)) return p;
+    throw std::bad_alloc();
+}
+void* operator new(std::size_t size, std::align_val_t alignment) {
+    ++heap_allocations;
+    const std::size_t a = static_cast<std::size_t>(alignment);
+    if (void* p = std::aligned_alloc(a, (size + a - 1) / a * a)) return p;
+    throw std::bad_alloc();
+}
+void operator delete(void* p) noexcept { std::free(p); }
+void operator delete(void* p, std::size_t) noexcept { std::free(p); }
+void operator delete(void* p, std::align_val_t) noexcept { std::free(p); }
+void operator delete(void* p, std::size_t, std::align_val_t) noexcept { std::free(p); }
+
+#if defined(__SANITIZE_ADDRESS__)
+// AddressSanitizer owns malloc; it calls these hooks for every allocation and free.
+extern "C" void __sanitizer_malloc_hook(const volatile void*, std::size_t) { ++heap_allocations; }
+extern "C" void __sanitizer_free_hook(const volatile void*) {}
+#define TINYGAN_TEST_COUNTS_MALLOC 1
+#elif defined(__GLIBC__)
+// glibc lets a program replace malloc and friends; these count, then call glibc's own.
+extern "C" {
+void* __libc_malloc(std::size_t);
+void* __libc_calloc(std::size_t, std::size_t);
+void* __libc_realloc(void*, std::size_t);
+void* __libc_memalign(std::size_t, std::size_t);
+void __libc_free(void*);
+
+void* malloc(std::size_t size) {
+    ++heap_allocations;
+    return __libc_malloc(size);
+}
+void* calloc(std::size_t count, std::size_t size) {
+    ++heap_allocations;
+    return __libc_calloc(count, size);
+}
+void* realloc(void* p, std::size_t size) {
+    ++heap_allocations;
+    return __libc_realloc(p, size);
+}
+void* aligned_alloc(std::size_t alignment, std::size_t size) {
+    ++heap_allocations;
+    return __libc_memalign(alignment, size);
+}
+void* memalign(std::size_t alignment, std::size_t size) {
+    ++heap_allocations;
+    return __libc_memalign(alignment, size);
+}
+int posix_memalign(void** out, std::size_t alignment, std::size_t size) {
+    ++heap_allocations;
+    *out = __libc_memalign(alignment, size);
+    return *out ? 0 : 12;  // ENOMEM
+}
+void free(void* p) { __libc_free(p); }
+}
+#define TINYGAN_TEST_COUNTS_MALLOC 1
+#else
+#define TINYGAN_TEST_COUNTS_MALLOC 0
+#endif
+
 using namespace tinygan;
 
 namespace {
 
-// Runs `steps` training steps with Eigen's heap allocation forbidden; returns what went wrong, or "".
-std::string steps_without_heap(mnist_gan::Gan& gan, const ImageSet& images, int steps) {
+struct GuardedSteps {
+    long allocations = 0;
+    std::string eigen_failure;  // what Eigen's own guard reported, or ""
+};
+
+// Runs `steps` training steps with Eigen's heap allocation forbidden, counting every allocation.
+GuardedSteps steps_without_heap(mnist_gan::Gan& gan, const ImageSet& images, int steps) {
+    GuardedSteps result;
+    const long before = heap_allocations.load();
     Eigen::internal::set_is_malloc_allowed(false);
-    std::string failure;
     try {
         for (int i = 0; i < steps; ++i) gan.step(images);
     } catch (const std::exception& e) {
-        failure = e.what();
+        Eigen::internal::set_is_malloc_allowed(true);
+        result.eigen_failure = e.what();
     }
     Eigen::internal::set_is_malloc_allowed(true);
-    return failure;
+    result.allocations = heap_allocations.load() - before;
+    return result;
 }
 
 }  // namespace
 
-TEST_CASE("A warm GAN training step makes no heap allocation") {
-    test::TempDir dir;
-    write_idx(dir.file("images"), {64, 28, 28}, test::synthetic_digits(64));
-    const ImageSet images = ImageSet::load(dir.file("images"));
-    mnist_gan::Gan gan(mnist_gan::Config{100, 32, 5});
-    gan.step(images);  // warm-up: every buffer takes its size
-    const std::string failure = steps_without_heap(gan, images, 3);
-    CHECK_MESSAGE(failure.empty(), failure);
-    CHECK(gan.steps_done() == 4);
-}
-
-TEST_CASE("The guard itself works: an allocation inside the guarded region is reported") {
+TEST_CASE("The counters see an allocation: operator new, malloc, and Eigen's guard") {
+    long before = heap_allocations.load();
+    auto* boxed = new int(3);
+    CHECK(heap_allocations.load() > before);
+    delete boxed;
+#if TINYGAN_TEST_COUNTS_MALLOC
+    before = heap_allocations.load();
+    void* raw = std::malloc(64);
+    CHECK(heap_allocations.load() > before);
+    std::free(raw);
+#endif
     Eigen::internal::set_is_malloc_allowed(false);
     bool caught = false;
     try {
@@ -56,15 +138,24 @@ TEST_CASE("The guard itself works: an allocation inside the guarded region is re
     CHECK(caught);
 }
 
-TEST_CASE("A warm GAN training step on two threads makes no heap allocation either") {
+TEST_CASE("A warm GAN training step makes no heap allocation, at batch 1 to 256, on 1 and 2 threads") {
+    CHECK(TINYGAN_TEST_COUNTS_MALLOC == 1);  // this test is only as good as its counter
     test::TempDir dir;
-    write_idx(dir.file("images"), {64, 28, 28}, test::synthetic_digits(64));
+    write_idx(dir.file("images"), {300, 28, 28}, test::synthetic_digits(300));
     const ImageSet images = ImageSet::load(dir.file("images"));
-    set_num_threads(2);
-    mnist_gan::Gan gan(mnist_gan::Config{100, 32, 5});
-    gan.step(images);
-    // The flag is a global read by every thread, so the worker's products are checked too.
-    const std::string failure = steps_without_heap(gan, images, 3);
+    for (const int threads : {1, 2}) {
+        for (const Index batch : {1, 32, 64, 128, 256}) {
+            CAPTURE(threads);
+            CAPTURE(batch);
+            set_num_threads(threads);
+            mnist_gan::Gan gan(mnist_gan::Config{100, batch, 5});
+            gan.step(images);  // warm-up: every buffer takes its size
+            // The flag and the counter are global, so the worker thread's products are checked too.
+            const GuardedSteps guarded = steps_without_heap(gan, images, 3);
+            CHECK_MESSAGE(guarded.eigen_failure.empty(), guarded.eigen_failure);
+            CHECK(guarded.allocations == 0);
+            CHECK(gan.steps_done() == 4);
+        }
+    }
     set_num_threads(1);
-    CHECK_MESSAGE(failure.empty(), failure);
 }

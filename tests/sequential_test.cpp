@@ -5,21 +5,8 @@
 
 using namespace tinygan;
 
-namespace {
-
-// The document's models at a size small enough to check every parameter numerically.
-template <class Scalar>
-auto small_generator(Rng& rng) {
-    return make_sequential("generator", Dense<Scalar>(3, 5, rng), ReLU<Scalar>{}, Dense<Scalar>(5, 6, rng),
-                           Sigmoid<Scalar>{}, Reshape<Scalar>({2, 3, 1}));
-}
-template <class Scalar>
-auto small_discriminator(Rng& rng) {
-    return make_sequential("discriminator", Flatten<Scalar>({2, 3, 1}), Dense<Scalar>(6, 4, rng), ReLU<Scalar>{},
-                           Dense<Scalar>(4, 1, rng), Sigmoid<Scalar>{});
-}
-
-}  // namespace
+using test::small_discriminator;
+using test::small_generator;
 
 TEST_CASE("A whole Sequential's backward matches central differences for every parameter and the input") {
     Rng rng(21);
@@ -82,7 +69,7 @@ TEST_CASE("chain() runs the generator into the discriminator by reference") {
     const Matrix<double> expected = discriminator.forward(generator.forward(z));
     CHECK(gan.forward(z) == expected);
     // The chain holds references: changing a layer of the generator changes the chain's output.
-    generator.layer<0>().bias().setConstant(0.25);
+    generator.set_parameter("dense_0.bias", Matrix<double>::Constant(5, 1, 0.25));
     CHECK(gan.forward(z) != expected);
     CHECK(gan.parameter_count() == generator.parameter_count() + discriminator.parameter_count());
 }
@@ -93,7 +80,7 @@ TEST_CASE("Named parameters follow Keras' layer names, nested models prefixed") 
     auto discriminator = small_discriminator<float>(rng);
     auto gan = chain(generator, discriminator);
     std::vector<std::string> names;
-    gan.for_each_named_parameter([&](const std::string& name, Matrix<float>&) { names.push_back(name); });
+    gan.for_each_named_parameter([&](const std::string& name, const Parameter<float>&) { names.push_back(name); });
     const std::vector<std::string> expected{
         "sequential_0.dense_0.kernel", "sequential_0.dense_0.bias", "sequential_0.dense_2.kernel",
         "sequential_0.dense_2.bias",   "sequential_1.dense_1.kernel", "sequential_1.dense_1.bias",
@@ -112,4 +99,36 @@ TEST_CASE("Frozen freezes a model for its scope and restores each layer's flag")
     }
     CHECK(discriminator.layer<1>().trainable());
     CHECK_FALSE(discriminator.layer<3>().trainable());
+}
+
+TEST_CASE("Parameters can be read and replaced by name, with their shapes checked") {
+    Rng rng(7);
+    auto discriminator = small_discriminator<float>(rng);
+    // dense_1 is (out 4 x in 6), as PyTorch's Linear(6, 4).weight.
+    const Matrix<float> kernel = test::random_matrix<float>(4, 6, rng);
+    discriminator.set_parameter("dense_1.kernel", kernel);
+    CHECK(discriminator.parameter("dense_1.kernel") == kernel);
+    CHECK(discriminator.layer<1>().kernel() == kernel);
+    const Matrix<double> bias = Matrix<double>::Constant(1, 1, 0.5);  // converted to the model's scalar
+    discriminator.set_parameter("dense_3.bias", bias);
+    CHECK(discriminator.parameter("dense_3.bias")(0, 0) == 0.5f);
+
+    TINYGAN_CHECK_THROWS_WITH_FRAGMENT(discriminator.set_parameter("dense_1.kernel", Matrix<float>::Ones(6, 4)), ShapeError,
+                                       "Sequential 'discriminator': dense_1.kernel is 4 x 6, got a 6 x 4 matrix");
+    CHECK(discriminator.parameter("dense_1.kernel") == kernel);  // unchanged
+    TINYGAN_CHECK_THROWS_WITH_FRAGMENT(discriminator.parameter("dense_0.kernel"), ArgumentError,
+                                       "has no parameter \"dense_0.kernel\"; it has: dense_1.kernel, dense_1.bias, "
+                                       "dense_3.kernel, dense_3.bias");
+}
+
+TEST_CASE("A layer that misses part of the contract is detected by the trait") {
+    struct NotALayer {
+        using Scalar = float;
+    };
+    static_assert(!is_layer_v<NotALayer>);
+    static_assert(!is_layer_v<int>);
+    static_assert(is_layer_v<Dense<float>>);
+    static_assert(is_layer_v<Reshape<double>>);
+    static_assert(is_layer_v<decltype(small_generator<float>(std::declval<Rng&>()))>);
+    CHECK(require_layer_contract<Dense<float>>());
 }

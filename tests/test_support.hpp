@@ -7,6 +7,7 @@
 #include <doctest/doctest.h>
 
 #include <string>
+#include <vector>
 
 namespace tinygan::test {
 
@@ -23,6 +24,36 @@ Matrix<Scalar> random_away_from_zero(Index rows, Index cols, Rng& rng, Scalar ga
     Matrix<Scalar> m = random_matrix<Scalar>(rows, cols, rng);
     m = m.unaryExpr([gap](Scalar v) { return v >= 0 ? v + gap : v - gap; });
     return m;
+}
+
+// The document's two models at a size small enough to check every parameter numerically:
+// generator 3 -> 5 (ReLU) -> 6 (Sigmoid) -> (2, 3, 1), discriminator (2, 3, 1) -> 4 (ReLU) -> 1 (Sigmoid).
+template <class Scalar>
+auto small_generator(Rng& rng) {
+    return make_sequential("generator", Dense<Scalar>(3, 5, rng), ReLU<Scalar>{}, Dense<Scalar>(5, 6, rng),
+                           Sigmoid<Scalar>{}, Reshape<Scalar>({2, 3, 1}));
+}
+template <class Scalar>
+auto small_discriminator(Rng& rng) {
+    return make_sequential("discriminator", Flatten<Scalar>({2, 3, 1}), Dense<Scalar>(6, 4, rng), ReLU<Scalar>{},
+                           Dense<Scalar>(4, 1, rng), Sigmoid<Scalar>{});
+}
+
+// Copies of every tensor of a model (parameters and state), to compare before and after.
+template <class Model>
+std::vector<Matrix<typename Model::Scalar>> parameters_of(Model& model) {
+    std::vector<Matrix<typename Model::Scalar>> out;
+    model.for_each_parameter([&](const Parameter<typename Model::Scalar>& p) { out.push_back(p.value); });
+    return out;
+}
+
+// Copies of an Adam's whole state: its moments, with the step count appended as a 1x1 matrix.
+template <class Scalar>
+std::vector<Matrix<Scalar>> state_of(const Adam<Scalar>& adam) {
+    std::vector<Matrix<Scalar>> out = adam.first_moments();
+    out.insert(out.end(), adam.second_moments().begin(), adam.second_moments().end());
+    out.push_back(Matrix<Scalar>::Constant(1, 1, static_cast<Scalar>(adam.iterations())));
+    return out;
 }
 
 }  // namespace tinygan::test

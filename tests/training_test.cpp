@@ -2,29 +2,13 @@
 // D bit-identical after a G step, and learning on a problem with a known answer.
 #include "test_support.hpp"
 
+#include <limits>
+
 using namespace tinygan;
 
-namespace {
-
-template <class Scalar>
-auto small_generator(Rng& rng) {
-    return make_sequential("generator", Dense<Scalar>(3, 5, rng), ReLU<Scalar>{}, Dense<Scalar>(5, 6, rng),
-                           Sigmoid<Scalar>{}, Reshape<Scalar>({2, 3, 1}));
-}
-template <class Scalar>
-auto small_discriminator(Rng& rng) {
-    return make_sequential("discriminator", Flatten<Scalar>({2, 3, 1}), Dense<Scalar>(6, 4, rng), ReLU<Scalar>{},
-                           Dense<Scalar>(4, 1, rng), Sigmoid<Scalar>{});
-}
-
-template <class Model>
-std::vector<Matrix<float>> parameters_of(Model& model) {
-    std::vector<Matrix<float>> out;
-    model.for_each_parameter([&](const char*, Matrix<float>& value, Matrix<float>&, bool) { out.push_back(value); });
-    return out;
-}
-
-}  // namespace
+using test::parameters_of;
+using test::small_discriminator;
+using test::small_generator;
 
 TEST_CASE("Generator -> frozen discriminator -> BCE: gradients match central differences") {
     Rng rng(51);
@@ -103,4 +87,59 @@ TEST_CASE("train_on_batch learns a linearly separable problem: loss falls, accur
     CHECK(last.loss < 0.25f * first.loss);
     CHECK(test_on_batch(model, loss, x, y).accuracy >= 0.98f);
     CHECK(optimizer.iterations() == 300);
+}
+
+TEST_CASE("A bad batch is refused before anything changes: NaN, Inf, labels outside [0, 1], no samples") {
+    Rng rng(56);
+    auto model = make_sequential("classifier", Dense<float>(3, 4, rng), ReLU<float>{}, Dense<float>(4, 1, rng),
+                                 Sigmoid<float>{});
+    Adam<float> optimizer(model);
+    BinaryCrossEntropy<float> loss;
+    const auto x = test::random_matrix<float>(3, 5, rng);
+    const Matrix<float> y = Matrix<float>::Ones(1, 5);
+    train_on_batch(model, loss, optimizer, x, y);  // a real step first, so the optimizer has state
+    const auto parameters_before = parameters_of(model);
+    const auto optimizer_before = test::state_of(optimizer);
+
+    Matrix<float> nan_x = x;
+    nan_x(2, 3) = std::numeric_limits<float>::quiet_NaN();
+    TINYGAN_CHECK_THROWS_WITH_FRAGMENT(train_on_batch(model, loss, optimizer, nan_x, y), NumericError,
+                                       "the batch x holds NaN at row 2, column 3 (sample 3); nothing was changed");
+    Matrix<float> inf_x = x;
+    inf_x(0, 1) = -std::numeric_limits<float>::infinity();
+    TINYGAN_CHECK_THROWS_WITH_FRAGMENT(train_on_batch(model, loss, optimizer, inf_x, y), NumericError,
+                                       "the batch x holds -inf at row 0, column 1");
+    Matrix<float> label_two = y;
+    label_two(0, 4) = 2;
+    TINYGAN_CHECK_THROWS_WITH_FRAGMENT(train_on_batch(model, loss, optimizer, x, label_two), ArgumentError,
+                                       "the labels y hold 2 at row 0, column 4; binary cross-entropy needs labels in [0, 1]");
+    Matrix<float> nan_label = y;
+    nan_label(0, 0) = std::numeric_limits<float>::quiet_NaN();
+    TINYGAN_CHECK_THROWS_WITH_FRAGMENT(train_on_batch(model, loss, optimizer, x, nan_label), ArgumentError,
+                                       "the labels y hold NaN at row 0, column 0");
+    const Matrix<float> empty_x(3, 0), empty_y(1, 0);
+    TINYGAN_CHECK_THROWS_WITH_FRAGMENT(train_on_batch(model, loss, optimizer, empty_x, empty_y), ArgumentError,
+                                       "the batch is empty");
+    TINYGAN_CHECK_THROWS_WITH_FRAGMENT(train_on_batch(model, loss, optimizer, x, Matrix<float>(Matrix<float>::Ones(1, 4))), ShapeError,
+                                       "the batch has 5 samples (columns of x) but 4 labels");
+    TINYGAN_CHECK_THROWS_WITH_FRAGMENT(test_on_batch(model, loss, nan_x, y), NumericError, "the batch x holds NaN");
+
+    CHECK(parameters_of(model) == parameters_before);
+    CHECK(test::state_of(optimizer) == optimizer_before);
+    // And the model still trains on good data afterwards.
+    CHECK(std::isfinite(train_on_batch(model, loss, optimizer, x, y).loss));
+    CHECK(optimizer.iterations() == 2);
+}
+
+TEST_CASE("A diverged model stops with NumericError before its optimizer steps") {
+    Rng rng(57);
+    auto model = make_sequential("m", Dense<float>(2, 1, rng), Sigmoid<float>{});
+    Adam<float> optimizer(model);
+    BinaryCrossEntropy<float> loss;
+    model.set_parameter("dense_0.kernel", Matrix<float>::Constant(1, 2, std::numeric_limits<float>::quiet_NaN()));
+    const auto optimizer_before = test::state_of(optimizer);
+    TINYGAN_CHECK_THROWS_WITH_FRAGMENT(
+        train_on_batch(model, loss, optimizer, test::random_matrix<float>(2, 4, rng), Matrix<float>(Matrix<float>::Ones(1, 4))),
+        NumericError, "the loss is NaN on a finite batch: Sequential 'm' has diverged");
+    CHECK(test::state_of(optimizer) == optimizer_before);
 }

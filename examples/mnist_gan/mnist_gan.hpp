@@ -72,12 +72,13 @@ public:
     Gan(const Gan&) = delete;
     Gan& operator=(const Gan&) = delete;
 
-    // One training step of the reference; allocation-free once the buffers are warm.
+    // One training step of the reference; it allocates nothing once the buffers are warm
+    // (tests/no_alloc_test.cpp, batch 1 to 256).
     StepResult step(const tinygan::ImageSet& data) {
         data.sample_batch(real_, rng_);
         rng_.fill_normal(noise_);
         // The fakes stay in the generator's output buffer: nothing touches it until the G step.
-        const Mat& fakes = generator_.forward(noise_);
+        const Mat& fakes = generator_.predict(noise_);
         const auto d_real = tinygan::train_on_batch(discriminator_, bce_, d_optimizer_, real_, ones_);
         const auto d_fake = tinygan::train_on_batch(discriminator_, bce_, d_optimizer_, fakes, zeros_);
 
@@ -119,8 +120,7 @@ public:
     // anything changes, so a refused checkpoint leaves the run as it was.
     void load(const tinygan::TensorFile& file, const std::string& source) {
         require_config(file, source);
-        const std::int64_t step = static_cast<std::int64_t>(
-            tinygan::detail::parse_u64(tinygan::detail::require_metadata(file, "step", source), source + ": step"));
+        const auto step = static_cast<std::int64_t>(tinygan::metadata_u64(file, "step", source));
         Generator generator = generator_;
         Discriminator discriminator = discriminator_;
         tinygan::Adam<float> g_optimizer = g_optimizer_, d_optimizer = d_optimizer_;
@@ -130,10 +130,10 @@ public:
         tinygan::load_adam(file, "g_optimizer", g_optimizer, source);
         tinygan::load_adam(file, "d_optimizer", d_optimizer, source);
         tinygan::load_rng(file, "rng", rng, source);
-        if (!all_finite(generator) || !all_finite(discriminator))
+        if (!tinygan::all_finite(generator) || !tinygan::all_finite(discriminator))
             throw tinygan::DataError(source + " holds NaN or Inf parameters");
-        copy_parameters(generator, generator_);
-        copy_parameters(discriminator, discriminator_);
+        tinygan::copy_parameters(generator, generator_);
+        tinygan::copy_parameters(discriminator, discriminator_);
         g_optimizer_ = std::move(g_optimizer);
         d_optimizer_ = std::move(d_optimizer);
         rng_ = rng;
@@ -141,21 +141,22 @@ public:
     }
 
     // False when any parameter of either model is NaN or Inf (training diverged).
-    bool parameters_finite() { return all_finite(generator_) && all_finite(discriminator_); }
+    bool parameters_finite() { return tinygan::all_finite(generator_) && tinygan::all_finite(discriminator_); }
 
     // The configuration a checkpoint was written with (to size a generator before loading it).
     static Config read_config(const tinygan::TensorFile& file, const std::string& path) {
-        using tinygan::detail::parse_u64;
-        using tinygan::detail::require_metadata;
-        if (require_metadata(file, "format", path) != format_name)
-            throw tinygan::DataError(path + " is not an mnist_gan checkpoint (format \"" +
-                                     require_metadata(file, "format", path) + "\")");
+        using tinygan::metadata_u64;
+        const std::string& format = tinygan::metadata_text(file, "format", path);
+        if (format != format_name)
+            throw tinygan::DataError(path + " is not an mnist_gan checkpoint (format \"" + format + "\")");
         Config config;
-        config.z_dim = static_cast<Index>(parse_u64(require_metadata(file, "z_dim", path), path + ": z_dim"));
-        config.batch_size = static_cast<Index>(parse_u64(require_metadata(file, "batch_size", path), path + ": batch_size"));
-        config.seed = parse_u64(require_metadata(file, "seed", path), path + ": seed");
-        if (config.z_dim <= 0 || config.z_dim > 100000 || config.batch_size <= 0)
+        // Bounded before the cast, so that a huge value cannot wrap around to a plausible one.
+        const std::uint64_t z_dim = metadata_u64(file, "z_dim", path), batch_size = metadata_u64(file, "batch_size", path);
+        if (z_dim == 0 || z_dim > 100000 || batch_size == 0 || batch_size > 1000000)
             throw tinygan::DataError(path + " has an impossible z_dim or batch_size");
+        config.z_dim = static_cast<Index>(z_dim);
+        config.batch_size = static_cast<Index>(batch_size);
+        config.seed = metadata_u64(file, "seed", path);
         return config;
     }
 
@@ -168,29 +169,12 @@ public:
     tinygan::Rng& rng() { return rng_; }
 
 private:
-    template <class Model>
-    static bool all_finite(Model& model) {
-        bool finite = true;
-        model.for_each_parameter([&](const char*, Mat& value, Mat&, bool) { finite = finite && value.allFinite(); });
-        return finite;
-    }
-
-    // Copies parameter values only: the destination keeps its own buffers (and the chained model's
-    // references to it stay valid).
-    template <class Model>
-    static void copy_parameters(Model& from, Model& to) {
-        std::vector<Mat*> sources;
-        from.for_each_parameter([&](const char*, Mat& value, Mat&, bool) { sources.push_back(&value); });
-        std::size_t k = 0;
-        to.for_each_parameter([&](const char*, Mat& value, Mat&, bool) { value = *sources[k++]; });
-    }
-
     void require_config(const tinygan::TensorFile& file, const std::string& path) const {
         const Config saved = read_config(file, path);
         if (saved.z_dim != config_.z_dim || saved.batch_size != config_.batch_size)
-            throw tinygan::DataError(tinygan::detail::concat(
-                path, " was written with --z-dim ", saved.z_dim, " --batch-size ", saved.batch_size,
-                ", but this run uses --z-dim ", config_.z_dim, " --batch-size ", config_.batch_size));
+            throw tinygan::DataError(path + " was written with --z-dim " + std::to_string(saved.z_dim) + " --batch-size " +
+                                     std::to_string(saved.batch_size) + ", but this run uses --z-dim " +
+                                     std::to_string(config_.z_dim) + " --batch-size " + std::to_string(config_.batch_size));
     }
 
     Config config_;

@@ -9,10 +9,12 @@
 #include "config.hpp"
 #include "error.hpp"
 #include "parallel.hpp"
+#include "parameter.hpp"
 
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <type_traits>
 #include <vector>
 
 namespace tinygan {
@@ -32,13 +34,18 @@ public:
 
     template <class Model>
     explicit Adam(Model& model, AdamOptions options = {}) : options_(options) {
-        validate(options_);
-        model.for_each_parameter([&](const char*, M& value, M&, bool trainable) {
-            if (!trainable) return;
-            m_.push_back(M::Zero(value.rows(), value.cols()));
-            v_.push_back(M::Zero(value.rows(), value.cols()));
-        });
-        if (m_.empty()) throw ArgumentError("Adam was given a model with no trainable parameters");
+        static_assert(std::is_same_v<typename Model::Scalar, Scalar>,
+                      "tinygan: an Adam<Scalar> must match its model's Scalar (Adam<float> for a float model)");
+        if constexpr (std::is_same_v<typename Model::Scalar, Scalar>) {
+            validate(options_);
+            model.for_each_parameter([&](const Parameter<Scalar>& p) {
+                if (!p.trainable) return;
+                m_.push_back(M::Zero(p.value.rows(), p.value.cols()));
+                v_.push_back(M::Zero(p.value.rows(), p.value.cols()));
+                stored_shapes_.push_back(p.stored_shape);
+            });
+            if (m_.empty()) throw ArgumentError("Adam was given a model with no trainable parameters");
+        }
     }
 
     // Applies one update to the model's trainable parameters from their gradients. Frozen tensors
@@ -47,23 +54,27 @@ public:
     // before touching anything.
     template <class Model>
     void step(Model& model) {
-        require_matching(model);
-        ++iterations_;
-        const double t = static_cast<double>(iterations_);
-        const auto rate = static_cast<Scalar>(options_.learning_rate * std::sqrt(1 - std::pow(options_.beta_2, t)) /
-                                              (1 - std::pow(options_.beta_1, t)));
-        const auto b1 = static_cast<Scalar>(options_.beta_1), b2 = static_cast<Scalar>(options_.beta_2);
-        const auto eps = static_cast<Scalar>(options_.epsilon);
-        std::size_t k = 0;
-        model.for_each_parameter([&](const char*, M& value, M& gradient, bool trainable) {
-            if (!trainable) return;
-            Scalar *p = value.data(), *m = m_[k].data(), *v = v_[k].data();
-            const Scalar* g = gradient.data();
-            detail::parallel_for(value.size(), 512, 10.0 * value.size(), [&](Index begin, Index end) {
-                update(p + begin, g + begin, m + begin, v + begin, end - begin, rate, b1, b2, eps);
+        static_assert(std::is_same_v<typename Model::Scalar, Scalar>,
+                      "tinygan: an Adam<Scalar> must match its model's Scalar (Adam<float> for a float model)");
+        if constexpr (std::is_same_v<typename Model::Scalar, Scalar>) {
+            require_matching(model);
+            ++iterations_;
+            const double t = static_cast<double>(iterations_);
+            const auto rate = static_cast<Scalar>(options_.learning_rate * std::sqrt(1 - std::pow(options_.beta_2, t)) /
+                                                  (1 - std::pow(options_.beta_1, t)));
+            const auto b1 = static_cast<Scalar>(options_.beta_1), b2 = static_cast<Scalar>(options_.beta_2);
+            const auto eps = static_cast<Scalar>(options_.epsilon);
+            std::size_t k = 0;
+            model.for_each_parameter([&](const Parameter<Scalar>& p) {
+                if (!p.trainable) return;
+                Scalar *value = p.value.data(), *m = m_[k].data(), *v = v_[k].data();
+                const Scalar* g = p.gradient.data();
+                detail::parallel_for(p.value.size(), 512, 10.0 * p.value.size(), [&](Index begin, Index end) {
+                    update(value + begin, g + begin, m + begin, v + begin, end - begin, rate, b1, b2, eps);
+                });
+                ++k;
             });
-            ++k;
-        });
+        }
     }
 
     const AdamOptions& options() const { return options_; }
@@ -74,6 +85,8 @@ public:
     std::vector<M>& second_moments() { return v_; }
     const std::vector<M>& first_moments() const { return m_; }
     const std::vector<M>& second_moments() const { return v_; }
+    // The checkpoint layout of the k-th trainable tensor, which its moments share.
+    const std::vector<StoredShape>& stored_shapes() const { return stored_shapes_; }
     void set_iterations(std::int64_t t) {
         if (t < 0) throw ArgumentError(detail::concat("Adam iterations must be >= 0, got ", t));
         iterations_ = t;
@@ -111,9 +124,10 @@ private:
     void require_matching(Model& model) const {
         std::size_t k = 0;
         bool shapes_match = true;
-        model.for_each_parameter([&](const char*, M& value, M&, bool trainable) {
-            if (!trainable) return;
-            shapes_match = shapes_match && k < m_.size() && m_[k].rows() == value.rows() && m_[k].cols() == value.cols();
+        model.for_each_parameter([&](const Parameter<Scalar>& p) {
+            if (!p.trainable) return;
+            shapes_match =
+                shapes_match && k < m_.size() && m_[k].rows() == p.value.rows() && m_[k].cols() == p.value.cols();
             ++k;
         });
         if (k != m_.size() || !shapes_match)
@@ -125,6 +139,7 @@ private:
 
     AdamOptions options_;
     std::vector<M> m_, v_;
+    std::vector<StoredShape> stored_shapes_;
     std::int64_t iterations_ = 0;
 };
 

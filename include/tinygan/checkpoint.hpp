@@ -1,54 +1,85 @@
 // Checkpoints as safetensors: a model's parameters, an Adam's state, and a random generator's state,
 // each under a name prefix. Not part of gan.hpp.
 //
-// Tensor layout: a Dense kernel is stored as Keras stores it, shape [in, out] row-major (tinygan
-// keeps W as (out x in) column-major: the same bytes); a bias is [out]. Names are
-// "<prefix>.<layer>_<index>.kernel|bias", e.g. "generator.dense_2.kernel". An Adam's moments are
-// "<prefix>.m.<k>" and "<prefix>.v.<k>", k counting the model's trainable tensors in order, with
-// the same shapes as those tensors; its step count is the metadata "<prefix>.iterations".
+// Tensor layout: each tensor is stored with its layer's StoredShape (parameter.hpp), row-major; a
+// Dense kernel is [in, out] as Keras stores it (tinygan keeps W as (out x in) column-major: the
+// same bytes), a bias [out]. Names are "<prefix>.<layer>_<index>.<tensor>", e.g.
+// "generator.dense_2.kernel". Float models write F32 tensors, double models F64; loading converts
+// to the model's scalar. An Adam's moments are "<prefix>.m.<k>" and "<prefix>.v.<k>", k counting
+// the model's trainable tensors in order, with the same shapes as those tensors; its step count is
+// the metadata "<prefix>.iterations".
 #pragma once
 
 #include "adam.hpp"
 #include "config.hpp"
 #include "error.hpp"
+#include "parameter.hpp"
 #include "random.hpp"
 #include "safetensors.hpp"
+#include "sequential.hpp"
 
 #include <algorithm>
 #include <cerrno>
 #include <cstdlib>
-#include <sstream>
+#include <cstring>
 #include <string>
+#include <type_traits>
 
 namespace tinygan {
 
 namespace detail {
 
-inline Tensor to_tensor(const Matrix<float>& m) {
+template <class Scalar>
+constexpr DType dtype_of() {
+    static_assert(std::is_same_v<Scalar, float> || std::is_same_v<Scalar, double>,
+                  "tinygan: checkpoints hold float or double tensors");
+    return std::is_same_v<Scalar, double> ? DType::f64 : DType::f32;
+}
+
+template <class Scalar>
+Tensor to_tensor(const Matrix<Scalar>& m, const StoredShape& shape) {
+    TINYGAN_ASSERT(shape.element_count() == m.size());
     Tensor t;
-    // Column-major (r x c) is row-major (c x r); a column vector is just [r].
-    t.shape = m.cols() == 1 ? std::vector<std::int64_t>{m.rows()} : std::vector<std::int64_t>{m.cols(), m.rows()};
-    t.data.assign(m.data(), m.data() + m.size());
+    t.dtype = dtype_of<Scalar>();
+    t.shape.assign(shape.dims.begin(), shape.dims.begin() + shape.rank);
+    const auto* bytes = reinterpret_cast<const std::uint8_t*>(m.data());
+    t.data.assign(bytes, bytes + m.size() * sizeof(Scalar));
     return t;
 }
 
-inline void from_tensor(const TensorFile& file, const std::string& name, Matrix<float>& m, const std::string& source) {
-    const Tensor* t = file.find(name);
-    if (!t) throw DataError(source + " has no tensor \"" + name + "\" (a checkpoint of another model?)");
-    const std::vector<std::int64_t> expected = to_tensor(m).shape;
-    if (t->shape != expected) {
-        std::ostringstream got, want;
-        for (auto d : t->shape) got << d << ' ';
-        for (auto d : expected) want << d << ' ';
-        throw DataError(source + ": tensor \"" + name + "\" has shape [ " + got.str() + "], expected [ " + want.str() + "]");
+// Copies a tensor's values into out (count elements), converting F32 <-> F64 as needed.
+template <class Scalar>
+void copy_values(const Tensor& t, Scalar* out) {
+    const std::size_t count = t.element_count();
+    if (t.dtype == dtype_of<Scalar>()) {
+        if (count) std::memcpy(out, t.data.data(), count * sizeof(Scalar));
+    } else if (t.dtype == DType::f64) {
+        for (std::size_t i = 0; i < count; ++i) {
+            double v;
+            std::memcpy(&v, t.data.data() + 8 * i, 8);
+            out[i] = static_cast<Scalar>(v);
+        }
+    } else {
+        for (std::size_t i = 0; i < count; ++i) {
+            float v;
+            std::memcpy(&v, t.data.data() + 4 * i, 4);
+            out[i] = static_cast<Scalar>(v);
+        }
     }
-    std::copy(t->data.begin(), t->data.end(), m.data());
 }
 
-inline const std::string& require_metadata(const TensorFile& file, const std::string& key, const std::string& source) {
-    const auto it = file.metadata.find(key);
-    if (it == file.metadata.end()) throw DataError(source + " has no metadata \"" + key + "\"");
-    return it->second;
+// The tensor called `name`, checked against the shape it must have.
+inline const Tensor& find_tensor(const TensorFile& file, const std::string& name, const StoredShape& expected,
+                                 const std::string& source) {
+    const Tensor* t = file.find(name);
+    if (!t) throw DataError(source + " has no tensor \"" + name + "\" (a checkpoint of another model?)");
+    StoredShape got;
+    got.rank = static_cast<int>(std::min<std::size_t>(t->shape.size(), 4));
+    std::copy_n(t->shape.begin(), got.rank, got.dims.begin());
+    if (t->shape.size() > 4 || got != expected)
+        throw DataError(source + ": tensor \"" + name + "\" has shape " + (t->shape.size() > 4 ? "of rank > 4" : got.to_string()) +
+                        ", expected " + expected.to_string());
+    return *t;
 }
 
 inline std::uint64_t parse_u64(const std::string& text, const std::string& what) {
@@ -62,38 +93,58 @@ inline std::uint64_t parse_u64(const std::string& text, const std::string& what)
 
 }  // namespace detail
 
+// The metadata string `key`; DataError naming `source` (the file) when it is missing.
+inline const std::string& metadata_text(const TensorFile& file, const std::string& key, const std::string& source) {
+    const auto it = file.metadata.find(key);
+    if (it == file.metadata.end()) throw DataError(source + " has no metadata \"" + key + "\"");
+    return it->second;
+}
+
+// The metadata `key` as a non-negative integer; DataError when it is missing or not one.
+inline std::uint64_t metadata_u64(const TensorFile& file, const std::string& key, const std::string& source) {
+    return detail::parse_u64(metadata_text(file, key, source), source + ": metadata \"" + key + "\"");
+}
+
+// Adds every tensor of `model` (a Sequential or a lone layer) as "<prefix>.<name>".
 template <class Model>
 void save_model(TensorFile& file, const std::string& prefix, Model& model) {
-    model.for_each_named_parameter(
-        [&](const std::string& name, Matrix<float>& value) { file.tensors.emplace_back(prefix + "." + name, detail::to_tensor(value)); });
+    using Scalar = typename Model::Scalar;
+    for_each_named_parameter(model, [&](const std::string& name, const Parameter<Scalar>& p) {
+        file.tensors.emplace_back(prefix + "." + name, detail::to_tensor(p.value, p.stored_shape));
+    });
 }
 
-// Loads every parameter of `model` from `file`; all are checked before any is changed.
+// Loads every tensor of `model` from `file`; all are checked before any is changed.
 template <class Model>
 void load_model(const TensorFile& file, const std::string& prefix, Model& model, const std::string& source) {
-    model.for_each_named_parameter([&](const std::string& name, Matrix<float>& value) {
-        Matrix<float> probe(value.rows(), value.cols());
-        detail::from_tensor(file, prefix + "." + name, probe, source);
+    using Scalar = typename Model::Scalar;
+    for_each_named_parameter(model, [&](const std::string& name, const Parameter<Scalar>& p) {
+        detail::find_tensor(file, prefix + "." + name, p.stored_shape, source);
     });
-    model.for_each_named_parameter(
-        [&](const std::string& name, Matrix<float>& value) { detail::from_tensor(file, prefix + "." + name, value, source); });
+    for_each_named_parameter(model, [&](const std::string& name, const Parameter<Scalar>& p) {
+        detail::copy_values(detail::find_tensor(file, prefix + "." + name, p.stored_shape, source), p.value.data());
+    });
 }
 
-inline void save_adam(TensorFile& file, const std::string& prefix, const Adam<float>& adam) {
+template <class Scalar>
+void save_adam(TensorFile& file, const std::string& prefix, const Adam<Scalar>& adam) {
     for (std::size_t k = 0; k < adam.first_moments().size(); ++k) {
-        file.tensors.emplace_back(prefix + ".m." + std::to_string(k), detail::to_tensor(adam.first_moments()[k]));
-        file.tensors.emplace_back(prefix + ".v." + std::to_string(k), detail::to_tensor(adam.second_moments()[k]));
+        const StoredShape& shape = adam.stored_shapes()[k];
+        file.tensors.emplace_back(prefix + ".m." + std::to_string(k), detail::to_tensor(adam.first_moments()[k], shape));
+        file.tensors.emplace_back(prefix + ".v." + std::to_string(k), detail::to_tensor(adam.second_moments()[k], shape));
     }
     file.metadata[prefix + ".iterations"] = std::to_string(adam.iterations());
 }
 
-inline void load_adam(const TensorFile& file, const std::string& prefix, Adam<float>& adam, const std::string& source) {
-    const std::uint64_t iterations =
-        detail::parse_u64(detail::require_metadata(file, prefix + ".iterations", source), source + ": " + prefix + ".iterations");
+// Loads an Adam's state; all of it is checked before any is changed.
+template <class Scalar>
+void load_adam(const TensorFile& file, const std::string& prefix, Adam<Scalar>& adam, const std::string& source) {
+    const std::uint64_t iterations = metadata_u64(file, prefix + ".iterations", source);
     auto m = adam.first_moments(), v = adam.second_moments();  // loaded into copies, then committed
     for (std::size_t k = 0; k < m.size(); ++k) {
-        detail::from_tensor(file, prefix + ".m." + std::to_string(k), m[k], source);
-        detail::from_tensor(file, prefix + ".v." + std::to_string(k), v[k], source);
+        const StoredShape& shape = adam.stored_shapes()[k];
+        detail::copy_values(detail::find_tensor(file, prefix + ".m." + std::to_string(k), shape, source), m[k].data());
+        detail::copy_values(detail::find_tensor(file, prefix + ".v." + std::to_string(k), shape, source), v[k].data());
     }
     adam.first_moments() = std::move(m);
     adam.second_moments() = std::move(v);
@@ -107,7 +158,7 @@ inline void save_rng(TensorFile& file, const std::string& key, const Rng& rng) {
 }
 
 inline void load_rng(const TensorFile& file, const std::string& key, Rng& rng, const std::string& source) {
-    const std::string& text = detail::require_metadata(file, key, source);
+    const std::string& text = metadata_text(file, key, source);
     Rng::State state{};
     std::size_t start = 0;
     for (std::size_t i = 0; i < state.size(); ++i) {

@@ -51,6 +51,15 @@ inline std::string to_string(const Shape& shape) {
 
 namespace detail {
 
+// A number for a message: "NaN", "inf" and "-inf" spelled the same on every platform.
+template <class Scalar>
+std::string number_text(Scalar value) {
+    if (value != value) return "NaN";
+    std::ostringstream out;
+    out << value;
+    return out.str();
+}
+
 // Concatenates its arguments with operator<<; keeps the throw sites to one readable line.
 template <class... Parts>
 std::string concat(const Parts&... parts) {

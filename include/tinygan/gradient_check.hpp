@@ -3,31 +3,34 @@
 //
 // For a layer or model, the objective is f(x, params) = sum(R .* model(x)) with a random probe R,
 // so backward(x, R) must return the whole vector-Jacobian product (the method of dlib's test_layer).
-// Gradient buffers are filled with NaN before the checked backward: an entry it forgets to write
-// shows up as non-finite.
+// Every gradient buffer, and whatever the backward returns as dx, is filled with NaN before the
+// checked backward: an entry it forgets to write shows up as non-finite. Any NaN or Inf, in an
+// analytic gradient or in a central difference, fails the check.
 #pragma once
 
 #include "config.hpp"
 #include "error.hpp"
 #include "loss.hpp"
+#include "parameter.hpp"
 #include "random.hpp"
 #include "sequential.hpp"
 
 #include <algorithm>
 #include <cmath>
 #include <iomanip>
-#include <sstream>
 #include <limits>
+#include <sstream>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 namespace tinygan {
 
 struct GradientReport {
     double max_relative_error = 0;  // max over entries of |a - n| / max(|a|, |n|, floor)
-    std::string worst_entry;        // where it was, with both values
+    std::string worst_entry;        // where it was, with both values: "dense_2.kernel (3, 17): analytic ..."
     Index entries_checked = 0;
-    std::string non_finite;         // first analytic gradient entry that is NaN/Inf ("" if none)
+    std::string non_finite;         // the first entry whose analytic or numeric value is NaN/Inf ("" if none)
 
     bool passed(double tolerance = 1e-6) const {
         return non_finite.empty() && entries_checked > 0 && max_relative_error <= tolerance;
@@ -42,10 +45,19 @@ struct GradientCheckOptions {
 
 namespace detail {
 
+inline std::string entry_name(const std::string& tensor, Index i, Index j) {
+    return concat(tensor, " (", i, ", ", j, ")");
+}
+
 inline void record(GradientReport& report, double analytic, double numeric, double floor, const std::string& where) {
     ++report.entries_checked;
+    if (!std::isfinite(analytic) || !std::isfinite(numeric)) {
+        if (report.non_finite.empty())
+            report.non_finite = concat(where, ": analytic ", analytic, ", numeric ", numeric, " (not finite)");
+        return;
+    }
     const double error = std::abs(analytic - numeric) / std::max({std::abs(analytic), std::abs(numeric), floor});
-    if (report.worst_entry.empty() || error > report.max_relative_error) {
+    if (report.worst_entry.empty() || !(error <= report.max_relative_error)) {
         report.max_relative_error = error;
         std::ostringstream out;
         out << std::setprecision(10) << where << ": analytic " << analytic << ", numeric " << numeric
@@ -55,39 +67,36 @@ inline void record(GradientReport& report, double analytic, double numeric, doub
 }
 
 // value(model, x) runs the forward and returns the objective; backward(model, x) then returns
-// dObjective/dx and assigns every trainable parameter's gradient.
-// dy is the gradient fed into the backward: a layer may return it as dx (Reshape), so it is not poisoned.
+// dObjective/dx and assigns every trainable parameter's gradient. The model works on a copy of x,
+// so nothing it returns can alias the caller's matrix.
 template <class Model, class Value, class Backward>
-GradientReport compare_with_central_differences(Model& model, const Matrix<double>& x, Value value, Backward backward,
-                                                const Matrix<double>& dy, const GradientCheckOptions& options) {
+GradientReport compare_with_central_differences(Model& model, const Matrix<double>& x_given, Value value,
+                                                Backward backward, const GradientCheckOptions& options) {
+    static_assert(std::is_same_v<typename Model::Scalar, double>,
+                  "tinygan: gradient checks need a double model (central differences in float are too coarse)");
     using M = Matrix<double>;
     const double nan = std::numeric_limits<double>::quiet_NaN();
     GradientReport report;
+    M x = x_given;
 
-    // A first pass sizes every buffer; then poison them and run the pass being checked.
+    // A first pass sizes every buffer; then poison them all and run the pass being checked.
     value(model, x);
-    const M* dx = &backward(model, x);
-    model.for_each_parameter([&](const char*, M&, M& gradient, bool trainable) {
-        if (trainable) gradient.setConstant(nan);
+    M* dx = const_cast<M*>(&backward(model, x));
+    model.for_each_parameter([&](const Parameter<double>& p) {
+        if (p.trainable) p.gradient.setConstant(nan);
     });
-    if (options.check_input && dx != &dy && dx != &x) const_cast<M&>(*dx).setConstant(nan);
+    if (options.check_input) dx->setConstant(nan);
     value(model, x);
-    dx = &backward(model, x);
+    const M& checked_dx = backward(model, x);
 
     std::vector<M> analytic;
     std::vector<std::string> names;
-    model.for_each_parameter([&](const char* name, M&, M& gradient, bool trainable) {
-        if (!trainable) return;
-        analytic.push_back(gradient);
-        names.push_back("parameter #" + std::to_string(names.size()) + " (" + name + ")");
+    for_each_named_parameter(model, [&](const std::string& name, const Parameter<double>& p) {
+        if (!p.trainable) return;
+        analytic.push_back(p.gradient);
+        names.push_back(name);
     });
-    const M analytic_dx = options.check_input ? *dx : M();
-
-    auto note_non_finite = [&](const M& g, const std::string& where) {
-        if (report.non_finite.empty() && !g.allFinite()) report.non_finite = where + " has NaN/Inf entries";
-    };
-    for (std::size_t i = 0; i < analytic.size(); ++i) note_non_finite(analytic[i], names[i]);
-    if (options.check_input) note_non_finite(analytic_dx, "input gradient");
+    const M analytic_dx = options.check_input ? checked_dx : M();
 
     const double h = options.step;
     auto central_difference = [&](double& entry, const M& input) {
@@ -101,12 +110,12 @@ GradientReport compare_with_central_differences(Model& model, const Matrix<doubl
     };
 
     std::size_t k = 0;
-    model.for_each_parameter([&](const char*, M& parameter, M&, bool trainable) {
-        if (!trainable) return;
-        for (Index j = 0; j < parameter.cols(); ++j)
-            for (Index i = 0; i < parameter.rows(); ++i)
-                record(report, analytic[k](i, j), central_difference(parameter(i, j), x), options.relative_floor,
-                       names[k] + "(" + std::to_string(i) + "," + std::to_string(j) + ")");
+    model.for_each_parameter([&](const Parameter<double>& p) {
+        if (!p.trainable) return;
+        for (Index j = 0; j < p.value.cols(); ++j)
+            for (Index i = 0; i < p.value.rows(); ++i)
+                record(report, analytic[k](i, j), central_difference(p.value(i, j), x), options.relative_floor,
+                       entry_name(names[k], i, j));
         ++k;
     });
     if (options.check_input) {
@@ -114,7 +123,7 @@ GradientReport compare_with_central_differences(Model& model, const Matrix<doubl
         for (Index j = 0; j < x.cols(); ++j)
             for (Index i = 0; i < x.rows(); ++i)
                 record(report, analytic_dx(i, j), central_difference(perturbed(i, j), perturbed),
-                       options.relative_floor, "input(" + std::to_string(i) + "," + std::to_string(j) + ")");
+                       options.relative_floor, entry_name("input", i, j));
     }
     return report;
 }
@@ -122,10 +131,11 @@ GradientReport compare_with_central_differences(Model& model, const Matrix<doubl
 }  // namespace detail
 
 // Checks a layer's (or model's) backward through f = sum(probe .* forward(x)), probe ~ N(0, 1).
+// The model runs in its current mode (set_training) throughout.
 template <class Model>
 GradientReport check_gradients(Model& model, const Matrix<double>& x, Rng& rng, GradientCheckOptions options = {}) {
     using M = Matrix<double>;
-    M probe;
+    M probe, dy;
     auto value = [&](Model& m, const M& input) {
         const M& y = m.forward(input);
         if (probe.size() == 0) {
@@ -134,9 +144,13 @@ GradientReport check_gradients(Model& model, const Matrix<double>& x, Rng& rng, 
         }
         return (probe.array() * y.array()).sum();
     };
-    auto backward = [&](Model& m, const M& input) -> const M& { return m.backward(input, probe, true); };
-    value(model, x);  // sizes the probe
-    return detail::compare_with_central_differences(model, x, value, backward, probe, options);
+    // A fresh copy of the probe each time: a layer may hand dy back as its dx (Reshape), which the
+    // checker then poisons.
+    auto backward = [&](Model& m, const M& input) -> const M& {
+        dy = probe;
+        return m.backward(input, dy, true);
+    };
+    return detail::compare_with_central_differences(model, x, value, backward, options);
 }
 
 // Checks the gradient of a model trained with binary cross-entropy, along the path train_on_batch
@@ -159,7 +173,7 @@ GradientReport check_loss_gradients(Model& model, const Matrix<double>& x, const
         else
             return m.backward(input, loss.gradient(), true);
     };
-    return detail::compare_with_central_differences(model, x, value, backward, loss.gradient(), options);
+    return detail::compare_with_central_differences(model, x, value, backward, options);
 }
 
 }  // namespace tinygan

@@ -5,7 +5,7 @@
 #pragma once
 
 #include "config.hpp"
-#include "detail/file_io.hpp"
+#include "file_io.hpp"
 #include "error.hpp"
 
 #include <algorithm>
@@ -72,7 +72,7 @@ inline void write_png(const std::string& path, const Image& image) {
     };
     if (!stbi_write_png_to_func(append, &png, image.width, image.height, 3, image.rgb.data(), image.width * 3))
         throw DataError("cannot encode PNG for " + path);
-    detail::write_file_atomically(path, png.data(), png.size());
+    write_file_atomically(path, png.data(), png.size());
 }
 
 // Lays out images (one per column, each rows x cols pixels in row-major order, values in [0, 1])

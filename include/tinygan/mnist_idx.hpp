@@ -6,7 +6,7 @@
 #pragma once
 
 #include "config.hpp"
-#include "detail/file_io.hpp"
+#include "file_io.hpp"
 #include "error.hpp"
 #include "random.hpp"
 
@@ -153,7 +153,7 @@ inline void write_idx(const std::string& path, const std::vector<std::uint32_t>&
     for (auto d : dims)
         for (int shift = 24; shift >= 0; shift -= 8) bytes.push_back(static_cast<std::uint8_t>(d >> shift));
     bytes.insert(bytes.end(), data.begin(), data.end());
-    detail::write_file_atomically(path, bytes.data(), bytes.size());
+    write_file_atomically(path, bytes.data(), bytes.size());
 }
 
 // MNIST images kept as bytes, one image per column (rows*cols x count): the IDX order exactly.

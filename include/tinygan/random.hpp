@@ -66,10 +66,11 @@ public:
         return low + (high - low) * uniform<Scalar>();
     }
 
-    // Fills m with standard normal samples by Box-Muller, both outputs of each pair used. The
-    // transcendental functions run on blocks of 128 pairs as Eigen arrays (vectorized log, sqrt,
-    // sin, cos): the scalar loop cost 6% of a GAN step (bench/README.md). Every sample goes
-    // through the same code path, whatever the size of m, so a stream does not depend on it.
+    // Fills m with standard normal samples by Box-Muller, in blocks of 128 pairs: a block's
+    // transcendental functions run as Eigen arrays (vectorized log, sqrt, sin, cos; the scalar loop
+    // cost 6% of a GAN step, bench/README.md), and it fills 256 entries, its 128 cosine outputs and
+    // then its 128 sine outputs. A last, partial block fills what is left from the start of that
+    // order (so m's first entries are the same whatever its size) and its other draws are unused.
     template <class Derived>
     void fill_normal(Eigen::PlainObjectBase<Derived>& m) {  // a Matrix or Array: contiguous
         using Scalar = typename Derived::Scalar;

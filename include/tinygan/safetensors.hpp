@@ -1,10 +1,11 @@
 // safetensors files (the format PyTorch users load): an 8-byte little-endian header length, a
 // JSON header naming each tensor's dtype, shape and byte range, then the raw little-endian data.
-// tinygan writes and reads float32 ("F32") tensors plus string metadata. Not part of gan.hpp.
+// tinygan writes and reads float32 ("F32") and float64 ("F64") tensors plus string metadata.
+// Not part of gan.hpp.
 #pragma once
 
 #include "config.hpp"
-#include "detail/file_io.hpp"
+#include "file_io.hpp"
 #include "detail/json.hpp"
 #include "error.hpp"
 
@@ -19,9 +20,17 @@ namespace tinygan {
 
 static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "tinygan's safetensors I/O assumes a little-endian host");
 
+enum class DType { f32, f64 };
+
+inline const char* dtype_name(DType dtype) { return dtype == DType::f64 ? "F64" : "F32"; }
+inline std::size_t dtype_size(DType dtype) { return dtype == DType::f64 ? 8 : 4; }
+
 struct Tensor {
+    DType dtype = DType::f32;
     std::vector<std::int64_t> shape;  // row-major, as safetensors and NumPy read it
-    std::vector<float> data;
+    std::vector<std::uint8_t> data;   // the values' little-endian bytes, in that order
+
+    std::size_t element_count() const { return data.size() / dtype_size(dtype); }
 };
 
 struct TensorFile {
@@ -50,9 +59,11 @@ inline std::vector<std::uint8_t> serialize_safetensors(const TensorFile& file) {
     for (const auto& [name, tensor] : file.tensors) {
         header += ',';
         detail::append_json_string(header, name);
-        header += ":{\"dtype\":\"F32\",\"shape\":[";
+        header += ":{\"dtype\":\"";
+        header += dtype_name(tensor.dtype);
+        header += "\",\"shape\":[";
         for (std::size_t i = 0; i < tensor.shape.size(); ++i) header += (i ? "," : "") + std::to_string(tensor.shape[i]);
-        const std::uint64_t end = offset + tensor.data.size() * sizeof(float);
+        const std::uint64_t end = offset + tensor.data.size();
         header += "],\"data_offsets\":[" + std::to_string(offset) + "," + std::to_string(end) + "]}";
         offset = end;
     }
@@ -64,8 +75,8 @@ inline std::vector<std::uint8_t> serialize_safetensors(const TensorFile& file) {
     std::memcpy(bytes.data() + 8, header.data(), header.size());
     std::uint8_t* data = bytes.data() + 8 + header.size();
     for (const auto& [name, tensor] : file.tensors) {
-        std::memcpy(data, tensor.data.data(), tensor.data.size() * sizeof(float));
-        data += tensor.data.size() * sizeof(float);
+        if (!tensor.data.empty()) std::memcpy(data, tensor.data.data(), tensor.data.size());
+        data += tensor.data.size();
     }
     return bytes;
 }
@@ -102,12 +113,14 @@ inline TensorFile parse_safetensors(const std::vector<std::uint8_t>& bytes, cons
         const auto* offsets = entry.find("data_offsets");
         if (entry.kind != detail::JsonValue::Kind::object || !dtype || !shape || !offsets)
             throw fail("tensor \"" + name + "\" lacks dtype, shape or data_offsets");
-        if (dtype->kind != detail::JsonValue::Kind::string || dtype->text != "F32")
+        if (dtype->kind != detail::JsonValue::Kind::string || (dtype->text != "F32" && dtype->text != "F64"))
             throw fail("tensor \"" + name + "\" has dtype " + (dtype->kind == detail::JsonValue::Kind::string ? dtype->text : "?") +
-                       ", tinygan reads only F32");
+                       ", tinygan reads F32 and F64");
         if (shape->kind != detail::JsonValue::Kind::array || shape->items.size() > 8)
             throw fail("tensor \"" + name + "\" has a malformed shape");
         Tensor tensor;
+        tensor.dtype = dtype->text == "F64" ? DType::f64 : DType::f32;
+        const std::uint64_t element_size = dtype_size(tensor.dtype);
         std::uint64_t count = 1;
         for (const auto& dim : shape->items) {
             if (dim.kind != detail::JsonValue::Kind::integer) throw fail("tensor \"" + name + "\" has a non-integer dimension");
@@ -124,11 +137,10 @@ inline TensorFile parse_safetensors(const std::vector<std::uint8_t>& bytes, cons
         if (begin > end || end > data_size)
             throw fail(detail::concat("tensor \"", name, "\" spans bytes [", begin, ", ", end, ") but the data section has ",
                                       data_size, " bytes (truncated?)"));
-        if (end - begin != count * sizeof(float))
+        if (end - begin != count * element_size)
             throw fail(detail::concat("tensor \"", name, "\" has ", end - begin, " bytes, its shape needs ",
-                                      count * sizeof(float)));
-        tensor.data.resize(count);
-        if (count) std::memcpy(tensor.data.data(), data + begin, count * sizeof(float));
+                                      count * element_size));
+        tensor.data.assign(data + begin, data + end);
         ranges.emplace_back(begin, end);
         file.tensors.emplace_back(name, std::move(tensor));
     }
@@ -146,11 +158,11 @@ inline TensorFile parse_safetensors(const std::vector<std::uint8_t>& bytes, cons
 
 inline void save_safetensors(const std::string& path, const TensorFile& file) {
     const std::vector<std::uint8_t> bytes = serialize_safetensors(file);
-    detail::write_file_atomically(path, bytes.data(), bytes.size());
+    write_file_atomically(path, bytes.data(), bytes.size());
 }
 
 inline TensorFile load_safetensors(const std::string& path) {
-    return parse_safetensors(detail::read_file_bytes(path), path);
+    return parse_safetensors(read_file_bytes(path), path);
 }
 
 }  // namespace tinygan

@@ -9,11 +9,11 @@
 #include "detail/tuple.hpp"
 #include "error.hpp"
 #include "layer_concept.hpp"
-#include "layers/sigmoid.hpp"
+#include "parameter.hpp"
+#include "detail/snake_case.hpp"
+#include "summary.hpp"
 
 #include <array>
-#include <cctype>
-#include <iomanip>
 #include <optional>
 #include <ostream>
 #include <string>
@@ -28,33 +28,23 @@ class Sequential;
 
 namespace detail {
 
+// A layer that maps logits to probabilities with the logistic function (Sigmoid) says so with
+// `static constexpr bool squashes_logits = true;`, so a loss can work from its input instead.
+template <class L, class = void>
+struct squashes_logits : std::false_type {};
 template <class L>
-struct is_sigmoid : std::false_type {};
-template <class S>
-struct is_sigmoid<Sigmoid<S>> : std::true_type {};
+struct squashes_logits<L, std::enable_if_t<L::squashes_logits>> : std::true_type {};
 
 template <class L>
 struct is_sequential : std::false_type {};
 template <class S, class... Ls>
 struct is_sequential<Sequential<S, Ls...>> : std::true_type {};
 
-template <class L, class = void>
-struct ends_in_sigmoid : is_sigmoid<L> {};
+template <class L>
+struct ends_in_sigmoid : squashes_logits<L> {};
 template <class S, class... Ls>
 struct ends_in_sigmoid<Sequential<S, Ls...>>
     : ends_in_sigmoid<std::decay_t<std::tuple_element_t<sizeof...(Ls) - 1, std::tuple<Ls...>>>> {};
-
-// "ReLU" -> "re_lu", "Dense" -> "dense": Keras' layer-name spelling.
-inline std::string snake_case(const std::string& type) {
-    std::string out;
-    for (std::size_t i = 0; i < type.size(); ++i) {
-        const char c = type[i];
-        if (std::isupper(static_cast<unsigned char>(c)) && i > 0 && std::islower(static_cast<unsigned char>(type[i - 1])))
-            out += '_';
-        out += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    }
-    return out;
-}
 
 }  // namespace detail
 
@@ -65,8 +55,7 @@ inline constexpr bool ends_in_sigmoid_v = detail::ends_in_sigmoid<std::decay_t<M
 template <class ScalarType, class... Layers>
 class Sequential {
     static_assert(sizeof...(Layers) > 0, "tinygan: a Sequential needs at least one layer");
-    static_assert((is_layer_v<Layers> && ...),
-                  "tinygan: a Sequential element does not satisfy the layer contract (see layer_concept.hpp)");
+    static_assert((require_layer_contract<Layers>() && ...));
     static_assert((std::is_same_v<typename std::remove_reference_t<Layers>::Scalar, ScalarType> && ...),
                   "tinygan: all layers of a Sequential must use the same Scalar type");
 
@@ -79,7 +68,7 @@ public:
 
     // Copies and moves are allowed; the input pointers are only meaningful within one step.
 
-    // x: input features x batch -> output features x batch.
+    // x: input features x batch -> output features x batch, in the current mode (set_training).
     const M& forward(const M& x) {
         if (x.rows() != element_count(shapes_.front()))
             throw ShapeError(detail::concat(description(), " expects ", element_count(shapes_.front()),
@@ -87,8 +76,12 @@ public:
         return forward_all(x, std::index_sequence_for<Layers...>{});
     }
 
-    // Keras' predict(): the output for a batch.
-    const M& predict(const M& x) { return forward(x); }
+    // Keras' predict(): the output for a batch, in inference mode (BatchNorm uses its moving
+    // statistics, Dropout passes everything through).
+    const M& predict(const M& x) {
+        set_training(false);
+        return forward(x);
+    }
 
     // Backpropagates dy = dLoss/doutput through every layer, right to left. Needs the last forward's x.
     const M& backward(const M& x, const M& dy, bool need_dx = true) {
@@ -97,10 +90,16 @@ public:
         return backward_through<size>(dy, need_dx);
     }
 
+    // Training mode (batch statistics, dropout) or inference mode, for every layer that has one.
+    // train_on_batch selects training, predict() inference.
+    void set_training(bool on) {
+        detail::tuple_for_each(layers_, [&](auto& layer, auto) { detail::set_training_mode(layer, on); });
+    }
+
     // For a model ending in Sigmoid: the Sigmoid's input, i.e. the output before squashing.
     const M& logits() const {
         static_assert(ends_in_sigmoid_v<Sequential>, "tinygan: logits() needs a model that ends in Sigmoid");
-        if constexpr (detail::is_sigmoid<std::decay_t<Last>>::value)
+        if constexpr (detail::squashes_logits<std::decay_t<Last>>::value)
             return *inputs_[size - 1];
         else
             return std::get<size - 1>(layers_).logits();
@@ -112,7 +111,7 @@ public:
         static_assert(ends_in_sigmoid_v<Sequential>, "tinygan: backward_from_logits() needs a model that ends in Sigmoid");
         TINYGAN_ASSERT(&x == inputs_[0]);
         (void)x;
-        if constexpr (detail::is_sigmoid<std::decay_t<Last>>::value) {
+        if constexpr (detail::squashes_logits<std::decay_t<Last>>::value) {
             return backward_through<size - 1>(dlogits, need_dx);
         } else {
             const M& d = std::get<size - 1>(layers_).backward_from_logits(*inputs_[size - 1], dlogits,
@@ -121,13 +120,14 @@ public:
         }
     }
 
-    // f(const char* name, M& value, M& gradient, bool trainable), for every parameter tensor, in order.
+    // f(Parameter<Scalar>) for every tensor of every layer, in order.
     template <class F>
     void for_each_parameter(F&& f) {
         detail::tuple_for_each(layers_, [&](auto& layer, auto) { layer.for_each_parameter(f); });
     }
 
-    // f(const std::string& name, M& value): "dense_0.kernel", nested models prefixed. For I/O, not the hot path.
+    // f(const std::string& name, const Parameter<Scalar>&) with Keras-like names: "dense_2.kernel",
+    // nested models prefixed ("sequential_0.dense_2.kernel"). For I/O and reports, not the hot path.
     template <class F>
     void for_each_named_parameter(F&& f, const std::string& prefix = "") {
         detail::tuple_for_each(layers_, [&](auto& layer, auto index) {
@@ -135,17 +135,36 @@ public:
             if constexpr (detail::is_sequential<std::decay_t<decltype(layer)>>::value) {
                 layer.for_each_named_parameter(f, layer_name + ".");
             } else {
-                layer.for_each_parameter([&](const char* name, M& value, M&, bool) {
-                    f(layer_name + "." + name, value);
-                });
+                layer.for_each_parameter([&](const Parameter<Scalar>& p) { f(layer_name + "." + p.name, p); });
             }
         });
+    }
+
+    // The tensor called `name` ("dense_2.kernel"); ArgumentError lists the names when there is none.
+    const M& parameter(const std::string& name) { return find_parameter(name).value; }
+
+    // Replaces the tensor called `name` with `value`, which must have its shape (ShapeError names
+    // both shapes otherwise; nothing is resized). Dense kernels are (out x in), as PyTorch's
+    // Linear.weight, Keras' kernel transposed.
+    template <class Derived>
+    void set_parameter(const std::string& name, const Eigen::MatrixBase<Derived>& value) {
+        M& target = find_parameter(name).value;
+        if (value.rows() != target.rows() || value.cols() != target.cols())
+            throw ShapeError(detail::concat(description(), ": ", name, " is ", target.rows(), " x ", target.cols(),
+                                            ", got a ", value.rows(), " x ", value.cols(), " matrix"));
+        target = value.template cast<Scalar>();
     }
 
     template <std::size_t I>
     auto& layer() { return std::get<I>(layers_); }
     template <std::size_t I>
     const auto& layer() const { return std::get<I>(layers_); }
+
+    // Calls f(layer, index) for each layer, left to right.
+    template <class F>
+    void for_each_layer(F&& f) { detail::tuple_for_each(layers_, f); }
+    template <class F>
+    void for_each_layer(F&& f) const { detail::tuple_for_each(layers_, f); }
 
     // Keras' `model.trainable = on`: applies to every layer.
     void trainable(bool on) {
@@ -163,19 +182,19 @@ public:
         detail::tuple_for_each(layers_, [&](const auto& layer, auto) { count += layer.parameter_count(); });
         return count;
     }
+    // Keras' "Trainable params": the elements of tensors that an optimizer would step now.
     Index trainable_parameter_count() const {
         Index count = 0;
-        detail::tuple_for_each(layers_, [&](const auto& layer, auto) {
-            if constexpr (detail::is_sequential<std::decay_t<decltype(layer)>>::value)
-                count += layer.trainable_parameter_count();
-            else if (layer.trainable())
-                count += layer.parameter_count();
+        const_cast<Sequential&>(*this).for_each_parameter([&](const Parameter<Scalar>& p) {
+            if (p.trainable) count += p.value.size();
         });
         return count;
     }
 
     const Shape& input_shape() const { return shapes_.front(); }
     const Shape& output_shape() const { return shapes_.back(); }
+    // The shape of layer i's input (i < size) or of the model's output (i == size).
+    const Shape& shape_before(std::size_t i) const { return shapes_.at(i); }
 
     // Layer contract, so a Sequential can be an element of another.
     Shape output_shape(const Shape&) const { return shapes_.back(); }
@@ -193,36 +212,29 @@ public:
         return *this;
     }
 
-    // A Keras-like table: layer, output shape, parameter count, then the totals.
-    void summary(std::ostream& out) const {
-        const std::string rule(65, '_'), double_rule(65, '=');
-        out << "Model: \"" << (name_.empty() ? "sequential" : name_) << "\"\n" << rule << '\n';
-        out << std::left << std::setw(29) << " Layer (type)" << std::setw(26) << "Output Shape" << "Param #\n"
-            << double_rule << '\n';
-        detail::tuple_for_each(layers_, [&](const auto& layer, auto index) {
-            out << ' ' << std::left << std::setw(28) << (layer_name_of(layer, index) + " (" + layer.type_name() + ")")
-                << std::setw(26) << "(None" + batch_free_shape(shapes_[index + 1]) << layer.parameter_count()
-                << '\n';
-        });
-        const Index total = parameter_count(), trainable_count = trainable_parameter_count();
-        out << double_rule << "\nTotal params: " << total << "\nTrainable params: " << trainable_count
-            << "\nNon-trainable params: " << (total - trainable_count) << '\n'
-            << rule << '\n';
-    }
+    // A Keras-like table of the layers, their output shapes and parameter counts (summary.hpp).
+    void summary(std::ostream& out) const { print_summary(*this, out); }
 
-private:
-    using Last = std::tuple_element_t<size - 1, std::tuple<Layers...>>;
-
+    // Keras' name for the layer at `index`: "dense_2", "re_lu_1".
     template <class Layer, std::size_t I>
     static std::string layer_name_of(const Layer& layer, std::integral_constant<std::size_t, I>) {
         return detail::snake_case(layer.type_name()) + "_" + std::to_string(I);
     }
 
-    // "(28, 28, 1)" -> ", 28, 28, 1)": the tail after Keras' "(None".
-    static std::string batch_free_shape(const Shape& shape) {
-        std::string s;
-        for (Index dim : shape) s += ", " + std::to_string(dim);
-        return s + ")";
+private:
+    using Last = std::tuple_element_t<size - 1, std::tuple<Layers...>>;
+
+    Parameter<Scalar> find_parameter(const std::string& name) {
+        std::optional<Parameter<Scalar>> found;
+        std::string known;
+        for_each_named_parameter([&](const std::string& candidate, const Parameter<Scalar>& p) {
+            if (candidate == name && !found) found.emplace(p);
+            known += (known.empty() ? "" : ", ") + candidate;
+        });
+        if (!found)
+            throw ArgumentError(detail::concat(description(), " has no parameter \"", name, "\"; it has: ",
+                                               known.empty() ? "none" : known));
+        return *found;
     }
 
     // Walks the layers once at construction: each must accept what the previous one produces.
@@ -270,6 +282,19 @@ private:
     std::string name_;
 };
 
+// f(name, parameter) for a model or a lone layer, with the names checkpoints and reports use:
+// "dense_2.kernel" in a Sequential, "dense.kernel" for a lone Dense.
+template <class Model, class F>
+void for_each_named_parameter(Model& model, F&& f) {
+    using Scalar = typename Model::Scalar;
+    if constexpr (detail::is_sequential<Model>::value) {
+        model.for_each_named_parameter(f);
+    } else {
+        const std::string layer = detail::snake_case(model.type_name());
+        model.for_each_parameter([&](const Parameter<Scalar>& p) { f(layer + "." + p.name, p); });
+    }
+}
+
 // Sequential{Dense<float>(100, 128, rng), ReLU<float>{}, ...} deduces the Scalar from the first layer.
 template <class First, class... Rest>
 Sequential(First, Rest...) -> Sequential<typename First::Scalar, First, Rest...>;
@@ -288,36 +313,5 @@ auto chain(Models&... models) {
     using First = std::tuple_element_t<0, std::tuple<Models...>>;
     return Sequential<typename First::Scalar, Models&...>(models...);
 }
-
-// Freezes a model for the lifetime of the guard and restores each layer's flag afterwards:
-//     { Frozen frozen_d(discriminator); train_on_batch(gan, ...); }   // D does not learn here
-template <class Model>
-class Frozen {
-public:
-    explicit Frozen(Model& model) : model_(model) {
-        std::size_t i = 0;
-        for_each_layer([&](auto& layer) { was_trainable_[i++] = layer.trainable(); });
-        model_.trainable(false);
-    }
-    ~Frozen() {
-        std::size_t i = 0;
-        for_each_layer([&](auto& layer) { layer.trainable(was_trainable_[i++]); });
-    }
-    Frozen(const Frozen&) = delete;
-    Frozen& operator=(const Frozen&) = delete;
-
-private:
-    template <class F>
-    void for_each_layer(F&& f) {
-        for_each_layer_impl(f, std::make_index_sequence<Model::size>{});
-    }
-    template <class F, std::size_t... I>
-    void for_each_layer_impl(F& f, std::index_sequence<I...>) {
-        (f(model_.template layer<I>()), ...);
-    }
-
-    Model& model_;
-    std::array<bool, Model::size> was_trainable_{};
-};
 
 }  // namespace tinygan

@@ -2,7 +2,8 @@
 // parameters whose gradient is often 0 (MNIST's always-black border pixels), sink into the
 // denormal range, where x86 arithmetic is ~100x slower: that made Adam half of a step's time.
 // TensorFlow runs its ops with denormals flushed too (port::ScopedFlushDenormal), so this is
-// also what the Keras reference computes.
+// also what the Keras reference computes. The mode is per thread: tinygan's workers copy the
+// caller's (parallel.hpp).
 #pragma once
 
 #if defined(__SSE__) || defined(__x86_64__)
@@ -14,22 +15,38 @@
 
 namespace tinygan::detail {
 
+// The calling thread's floating-point control word (MXCSR on x86; 0 elsewhere).
+inline unsigned floating_point_mode() {
+#if TINYGAN_HAS_MXCSR
+    return _mm_getcsr();
+#else
+    return 0;
+#endif
+}
+
+inline void set_floating_point_mode([[maybe_unused]] unsigned mode) {
+#if TINYGAN_HAS_MXCSR
+    _mm_setcsr(mode);
+#endif
+}
+
 class ScopedFlushDenormals {
 public:
-#if TINYGAN_HAS_MXCSR
-    ScopedFlushDenormals() : saved_(_mm_getcsr()) { _mm_setcsr(saved_ | flush_to_zero | denormals_are_zero); }
-    ~ScopedFlushDenormals() { _mm_setcsr(saved_); }
-
-private:
-    static constexpr unsigned flush_to_zero = 0x8000;       // results that would be denormal become 0
-    static constexpr unsigned denormals_are_zero = 0x0040;  // denormal inputs are read as 0
-    unsigned saved_;
-#else
-    ScopedFlushDenormals() = default;
-#endif
-public:
+    ScopedFlushDenormals() : saved_(floating_point_mode()) {
+        set_floating_point_mode(saved_ | flush_to_zero | denormals_are_zero);
+    }
+    ~ScopedFlushDenormals() { set_floating_point_mode(saved_); }
     ScopedFlushDenormals(const ScopedFlushDenormals&) = delete;
     ScopedFlushDenormals& operator=(const ScopedFlushDenormals&) = delete;
+
+private:
+#if TINYGAN_HAS_MXCSR
+    static constexpr unsigned flush_to_zero = 0x8000;       // results that would be denormal become 0
+    static constexpr unsigned denormals_are_zero = 0x0040;  // denormal inputs are read as 0
+#else
+    static constexpr unsigned flush_to_zero = 0, denormals_are_zero = 0;
+#endif
+    unsigned saved_;
 };
 
 }  // namespace tinygan::detail

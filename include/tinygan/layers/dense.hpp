@@ -6,6 +6,7 @@
 #include "../detail/gemm_tiles.hpp"
 #include "../parallel.hpp"
 #include "../error.hpp"
+#include "../parameter.hpp"
 #include "../random.hpp"
 
 #include <optional>
@@ -76,10 +77,11 @@ public:
         return dx_;
     }
 
+    // Checkpoints store the kernel as Keras does, [in, out] row-major: the same bytes as W.
     template <class F>
     void for_each_parameter(F&& f) {
-        f("kernel", W_, dW_, trainable_);
-        f("bias", b_, db_, trainable_);
+        f(Parameter<Scalar>{"kernel", W_, dW_, trainable_, false, {W_.cols(), W_.rows()}});
+        f(Parameter<Scalar>{"bias", b_, db_, trainable_, false, {b_.rows()}});
     }
 
     Shape output_shape(const Shape&) const { return {W_.rows()}; }
@@ -96,12 +98,23 @@ public:
 
     Index in_features() const { return W_.cols(); }
     Index out_features() const { return W_.rows(); }
-    M& kernel() { return W_; }  // (out x in)
-    M& bias() { return b_; }    // (out x 1)
-    const M& kernel() const { return W_; }
-    const M& bias() const { return b_; }
+    const M& kernel() const { return W_; }  // (out x in): PyTorch's Linear.weight; Keras' kernel transposed
+    const M& bias() const { return b_; }    // (out x 1)
+    // Replace the kernel or the bias; a matrix of another shape is refused (nothing is resized).
+    template <class Derived>
+    void set_kernel(const Eigen::MatrixBase<Derived>& kernel) { assign_checked(W_, kernel, "kernel"); }
+    template <class Derived>
+    void set_bias(const Eigen::MatrixBase<Derived>& bias) { assign_checked(b_, bias, "bias"); }
 
 private:
+    template <class Derived>
+    void assign_checked(M& target, const Eigen::MatrixBase<Derived>& source, const char* name) {
+        if (source.rows() != target.rows() || source.cols() != target.cols())
+            throw ShapeError(detail::concat(description(), ": its ", name, " is ", target.rows(), " x ", target.cols(),
+                                            ", got a ", source.rows(), " x ", source.cols(), " matrix"));
+        target = source.template cast<Scalar>();
+    }
+
     M W_, b_;    // parameters
     M dW_, db_;  // their gradients, assigned by backward
     M y_, dx_;   // output and input-gradient buffers, reused from batch to batch

@@ -1,12 +1,12 @@
 // ReLU<Scalar>: y = max(x, 0), elementwise.
 #pragma once
 
-#include "activation.hpp"
+#include "parameter_free.hpp"
 
 namespace tinygan {
 
 template <class ScalarType>
-class ReLU : public detail::ParameterFreeElementwise {
+class ReLU : public detail::ElementwiseLayer {
 public:
     using Scalar = ScalarType;
     using M = Matrix<Scalar>;

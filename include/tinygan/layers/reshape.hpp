@@ -5,6 +5,7 @@
 
 #include "../config.hpp"
 #include "../error.hpp"
+#include "parameter_free.hpp"
 
 #include <optional>
 #include <string>
@@ -12,18 +13,6 @@
 namespace tinygan {
 
 namespace detail {
-
-class ShapeOnlyLayer {
-public:
-    Index parameter_count() const { return 0; }
-    bool trainable() const { return trainable_; }
-    void trainable(bool on) { trainable_ = on; }
-    template <class F>
-    void for_each_parameter(F&&) {}
-
-private:
-    bool trainable_ = true;
-};
 
 inline void require_positive_dims(const Shape& shape, const char* layer) {
     if (shape.empty()) throw ArgumentError(detail::concat(layer, " needs a non-empty shape"));
@@ -34,7 +23,7 @@ inline void require_positive_dims(const Shape& shape, const char* layer) {
 }  // namespace detail
 
 template <class ScalarType>
-class Reshape : public detail::ShapeOnlyLayer {
+class Reshape : public detail::ParameterFreeLayer {
 public:
     using Scalar = ScalarType;
     using M = Matrix<Scalar>;
@@ -63,7 +52,7 @@ private:
 };
 
 template <class ScalarType>
-class Flatten : public detail::ShapeOnlyLayer {
+class Flatten : public detail::ParameterFreeLayer {
 public:
     using Scalar = ScalarType;
     using M = Matrix<Scalar>;

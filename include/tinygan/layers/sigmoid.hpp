@@ -3,15 +3,17 @@
 // (the generator's output feeding the discriminator).
 #pragma once
 
-#include "activation.hpp"
+#include "parameter_free.hpp"
 
 namespace tinygan {
 
 template <class ScalarType>
-class Sigmoid : public detail::ParameterFreeElementwise {
+class Sigmoid : public detail::ElementwiseLayer {
 public:
     using Scalar = ScalarType;
     using M = Matrix<Scalar>;
+    // Losses may work from this layer's input, the logits (Sequential::logits, loss.hpp).
+    static constexpr bool squashes_logits = true;
 
     // x: n x batch -> y: n x batch.
     const M& forward(const M& x) {

@@ -3,7 +3,7 @@
 // moment leaves either the old file or the new one, never a half-written file.
 #pragma once
 
-#include "../error.hpp"
+#include "error.hpp"
 
 #include <cerrno>
 #include <cstdint>
@@ -15,25 +15,25 @@
 #include <fcntl.h>
 #include <unistd.h>
 
-namespace tinygan::detail {
+namespace tinygan {
 
 inline std::vector<std::uint8_t> read_file_bytes(const std::string& path) {
     std::FILE* file = std::fopen(path.c_str(), "rb");
-    if (!file) throw DataError(concat("cannot open ", path, ": ", std::strerror(errno)));
+    if (!file) throw DataError(detail::concat("cannot open ", path, ": ", std::strerror(errno)));
     std::vector<std::uint8_t> bytes;
     std::uint8_t chunk[1 << 16];
     std::size_t got = 0;
     while ((got = std::fread(chunk, 1, sizeof chunk, file)) > 0) bytes.insert(bytes.end(), chunk, chunk + got);
     const bool failed = std::ferror(file) != 0;
     std::fclose(file);
-    if (failed) throw DataError(concat("cannot read ", path, ": read error"));
+    if (failed) throw DataError(detail::concat("cannot read ", path, ": read error"));
     return bytes;
 }
 
 inline void write_file_atomically(const std::string& path, const void* data, std::size_t size) {
     const std::string temporary = path + ".tmp";
     const int fd = ::open(temporary.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (fd < 0) throw DataError(concat("cannot write ", temporary, ": ", std::strerror(errno)));
+    if (fd < 0) throw DataError(detail::concat("cannot write ", temporary, ": ", std::strerror(errno)));
     const auto* bytes = static_cast<const std::uint8_t*>(data);
     std::size_t written = 0;
     while (written < size) {
@@ -43,20 +43,22 @@ inline void write_file_atomically(const std::string& path, const void* data, std
             const int error = errno;
             ::close(fd);
             ::unlink(temporary.c_str());
-            throw DataError(concat("cannot write ", temporary, ": ", std::strerror(error)));
+            throw DataError(detail::concat("cannot write ", temporary, ": ", std::strerror(error)));
         }
         written += static_cast<std::size_t>(n);
     }
-    // The data must be on disk before the rename makes it visible under the real name.
-    if (::fsync(fd) != 0 || ::close(fd) != 0) {
-        const int error = errno;
+    // The data must be on disk before the rename makes it visible under the real name. The
+    // descriptor is closed whether or not the flush worked.
+    const int flushed = ::fsync(fd) == 0 ? 0 : errno;
+    const int closed = ::close(fd) == 0 ? 0 : errno;
+    if (flushed != 0 || closed != 0) {
         ::unlink(temporary.c_str());
-        throw DataError(concat("cannot flush ", temporary, ": ", std::strerror(error)));
+        throw DataError(detail::concat("cannot flush ", temporary, ": ", std::strerror(flushed != 0 ? flushed : closed)));
     }
     if (std::rename(temporary.c_str(), path.c_str()) != 0) {
         const int error = errno;
         ::unlink(temporary.c_str());
-        throw DataError(concat("cannot rename ", temporary, " to ", path, ": ", std::strerror(error)));
+        throw DataError(detail::concat("cannot rename ", temporary, " to ", path, ": ", std::strerror(error)));
     }
     // And the rename itself must reach the disk: sync the folder that holds the entry.
     const std::size_t slash = path.find_last_of('/');
@@ -68,4 +70,4 @@ inline void write_file_atomically(const std::string& path, const void* data, std
     }
 }
 
-}  // namespace tinygan::detail
+}  // namespace tinygan

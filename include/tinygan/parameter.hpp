@@ -1,0 +1,77 @@
+// Parameter<Scalar>: one tensor of a layer, as optimizers, gradient checkers, EMA and checkpoints
+// see it. A layer's for_each_parameter(f) calls f(Parameter{...}) once per tensor, in a fixed order.
+#pragma once
+
+#include "config.hpp"
+#include "error.hpp"
+
+#include <array>
+#include <cstdint>
+#include <initializer_list>
+#include <string>
+#include <vector>
+
+namespace tinygan {
+
+// How a checkpoint lays a tensor out: its shape in row-major order, as safetensors, NumPy and
+// PyTorch read it (Dense's kernel {in, out} as Keras stores it, a bias {out}). At most four
+// dimensions, held inline so that visiting parameters in a training step allocates nothing.
+struct StoredShape {
+    std::array<std::int64_t, 4> dims{};
+    int rank = 0;
+
+    StoredShape() = default;
+    StoredShape(std::initializer_list<std::int64_t> list) {
+        for (std::int64_t d : list) dims[static_cast<std::size_t>(rank++)] = d;
+    }
+    std::int64_t element_count() const {
+        std::int64_t count = 1;
+        for (int i = 0; i < rank; ++i) count *= dims[static_cast<std::size_t>(i)];
+        return count;
+    }
+    bool operator==(const StoredShape& other) const { return rank == other.rank && dims == other.dims; }
+    bool operator!=(const StoredShape& other) const { return !(*this == other); }
+    // "[784, 128]"
+    std::string to_string() const {
+        std::string text = "[";
+        for (int i = 0; i < rank; ++i) text += (i ? ", " : "") + std::to_string(dims[static_cast<std::size_t>(i)]);
+        return text + "]";
+    }
+};
+
+template <class Scalar>
+struct Parameter {
+    const char* name;          // "kernel", "bias", "gamma", "moving_mean": unique within its layer
+    Matrix<Scalar>& value;
+    Matrix<Scalar>& gradient;  // dLoss/dvalue, assigned by backward; empty for state
+    bool trainable;            // backward computes its gradient and optimizers step it (false when frozen)
+    bool is_state;             // never trained: statistics a layer keeps (BatchNorm's moving mean and variance)
+    StoredShape stored_shape;  // its layout in checkpoints; element_count() == value.size()
+};
+
+// True when every tensor of `model` (parameters and state) is finite: a diverged run fails this.
+template <class Model>
+bool all_finite(Model& model) {
+    bool finite = true;
+    model.for_each_parameter([&](const Parameter<typename Model::Scalar>& p) { finite = finite && p.value.allFinite(); });
+    return finite;
+}
+
+// Copies every tensor's values (parameters and state) from one model into another of the same
+// architecture. The destination keeps its own buffers, so models chained to it stay valid.
+template <class Model>
+void copy_parameters(Model& from, Model& to) {
+    using Scalar = typename Model::Scalar;
+    std::vector<const Matrix<Scalar>*> sources;
+    from.for_each_parameter([&](const Parameter<Scalar>& p) { sources.push_back(&p.value); });
+    std::size_t k = 0;
+    to.for_each_parameter([&](const Parameter<Scalar>& p) {
+        if (k >= sources.size() || sources[k]->rows() != p.value.rows() || sources[k]->cols() != p.value.cols())
+            throw ShapeError(detail::concat("copy_parameters: the models differ at tensor ", k, " (", p.name, ")"));
+        p.value = *sources[k++];
+    });
+    if (k != sources.size())
+        throw ShapeError(detail::concat("copy_parameters: the source has ", sources.size(), " tensors, the target ", k));
+}
+
+}  // namespace tinygan

@@ -1,0 +1,9 @@
+// Must not compile: an Adam<double> for a float model. The error must be one sentence.
+#include <tinygan/gan.hpp>
+
+int main() {
+    tinygan::Dense<float> layer(2, 2);
+    tinygan::Adam<double> adam(layer);
+    adam.step(layer);
+    return 0;
+}
