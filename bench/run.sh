@@ -3,7 +3,7 @@
 # builds tinygan, fetches MNIST if missing, and runs bench/run_bench.py. Takes ~10 minutes.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/install_deps.sh g++ cmake make libeigen3-dev doctest-dev libstb-dev npm ca-certificates python3 \
+bash scripts/install_deps.sh g++ cmake make libeigen3-dev doctest-dev libstb-dev zlib1g-dev npm ca-certificates python3 \
   python3-torch libopenblas0-openmp
 cmake -S . -B build -DCMAKE_BUILD_TYPE=Release >/dev/null
 cmake --build build -j "$(nproc)" --target gan_bench mnist_gan

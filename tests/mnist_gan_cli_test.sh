@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # mnist_gan end to end on a tiny synthetic data set: every bad input gets its message and exit code
-# (never a crash), a short run leaves its files, resume continues it, generate draws digits.
+# (never a crash), a short run leaves its files, resume continues it, generate draws digits,
+# gzip-compressed data is read, and SIGINT / SIGTERM stop a run cleanly at any moment.
 # Usage: mnist_gan_cli_test.sh path/to/mnist_gan
 set -u
 gan=$1
@@ -44,7 +45,7 @@ expect 0 "usage: mnist_gan" -- "$gan" --help
 expect 2 "unknown flag --bogus" -- "$gan" --bogus
 expect 2 "--steps must be between 1 and" -- "$gan" --steps -5
 expect 2 "--threads expects an integer" -- "$gan" --threads many
-expect 1 "no MNIST training images at $work/none/train-images-idx3-ubyte; fetch them with: bash scripts/fetch_mnist.sh" -- \
+expect 1 "no training images in $work/none: neither train-images-idx3-ubyte nor train-images-idx3-ubyte.gz is there; for MNIST run: bash scripts/fetch_mnist.sh" -- \
   "$gan" --data "$work/none" --out "$work/out0"
 expect 1 "truncated: the dimensions need 50176 bytes of data, the file has 19984" -- \
   "$gan" --data "$work/truncated" --out "$work/out0"
@@ -58,7 +59,10 @@ for f in samples_step_000010.png samples_step_000030.png samples_final.png losse
 done
 check "losses.csv has a header and 30 rows" -- test "$(wc -l <"$work/run/losses.csv")" -eq 31
 check "no temporary files left" -- test -z "$(find "$work/run" -name '*.tmp')"
-expect 0 "Epoch: 30 - D Loss: " -- "$gan" "${quick[@]}" --steps 30 --log-every 15 --out "$work/logged"
+# The document numbers its log lines from 0, as its loop does: 30 steps end with "Epoch: 29".
+expect 0 "Epoch: 29 - D Loss: " -- "$gan" "${quick[@]}" --steps 30 --log-every 15 --out "$work/logged"
+check "the first logged step is Epoch: 14" -- grep -q "^14," <(sed -n 's/^Epoch: \([0-9]*\) .*/\1,/p' <("$gan" "${quick[@]}" --steps 15 --log-every 15 --out "$work/logged15"))
+check "losses.csv counts steps from 1" -- test "$(sed -n 2p "$work/logged/losses.csv" | cut -d, -f1)" = 1
 expect 2 "already exists; pass --resume" -- "$gan" "${quick[@]}" --steps 40 --out "$work/run"
 expect 0 "Resuming from $work/run/checkpoint.safetensors at step 30" -- "$gan" "${quick[@]}" --steps 40 --resume --out "$work/run"
 check "losses.csv continues to 40 rows" -- test "$(wc -l <"$work/run/losses.csv")" -eq 41
@@ -70,12 +74,81 @@ expect 3 "training diverged at step 41" -- "$gan" "${quick[@]}" --steps 60 --res
 check "the last good checkpoint is untouched" -- cmp -s "$work/run/checkpoint.safetensors" "$work/good.safetensors"
 expect 2 "--learning-rate expects a positive finite number" -- "$gan" --learning-rate -1
 
-expect 0 "Wrote 9 digits" -- "$gan" generate --checkpoint "$work/run/checkpoint.safetensors" --count 9 --out "$work/digits-idx3-ubyte"
-check "generate wrote an IDX file of 9 images" -- test "$(stat -c %s "$work/digits-idx3-ubyte")" -eq $((16 + 9 * 784))
-check "generate wrote a PNG grid" -- test -s "$work/digits-idx3-ubyte.png"
+expect 0 "Wrote 9 images" -- "$gan" generate --checkpoint "$work/run/checkpoint.safetensors" --count 9 --out "$work/new/folder/digits-idx3-ubyte"
+check "generate wrote an IDX file of 9 images, creating its folder" -- test "$(stat -c %s "$work/new/folder/digits-idx3-ubyte")" -eq $((16 + 9 * 784))
+check "generate wrote a PNG grid" -- test -s "$work/new/folder/digits-idx3-ubyte.png"
 head -c 100 "$work/run/checkpoint.safetensors" >"$work/broken.safetensors"
 expect 1 "is not a valid safetensors file" -- "$gan" generate --checkpoint "$work/broken.safetensors" --out "$work/x"
 expect 1 "cannot open $work/missing.safetensors" -- "$gan" generate --checkpoint "$work/missing.safetensors" --out "$work/x"
+
+# gzip-compressed data, as the MNIST site and Debian's dataset-fashion-mnist ship it, is read directly.
+mkdir -p "$work/gz" "$work/badgz"
+gzip -c "$work/data/train-images-idx3-ubyte" >"$work/gz/train-images-idx3-ubyte.gz"
+expect 0 "Done: 20 steps" -- "$gan" "${quick[@]/$work\/data/$work\/gz}" --steps 20 --out "$work/from_gz"
+"$gan" "${quick[@]}" --steps 20 --out "$work/from_plain" >/dev/null 2>&1
+check "training on the .gz gives the same run as on the plain file" -- cmp -s "$work/from_gz/checkpoint.safetensors" "$work/from_plain/checkpoint.safetensors"
+head -c 3000 "$work/gz/train-images-idx3-ubyte.gz" >"$work/badgz/train-images-idx3-ubyte.gz"
+expect 1 "train-images-idx3-ubyte.gz is truncated: the gzip data ends before its last block" -- "$gan" --data "$work/badgz" --out "$work/out0"
+
+# More threads than CPUs: a warning, and the CPUs there are.
+expect 0 "--threads 256 asked, but this process may use" -- "$gan" "${quick[@]}" --steps 2 --threads 256 --out "$work/threads"
+
+# Log lines reach a file as they are printed, not when the run ends.
+"$gan" "${quick[@]}" --steps 1000000 --log-every 1 --checkpoint-every 0 --sample-every 0 --out "$work/live" >"$work/live.log" 2>&1 &
+pid=$!
+for _ in $(seq 100); do grep -q "^Epoch: 5 " "$work/live.log" && break; sleep 0.1; done
+check "log lines are in the file while the run goes on" -- grep -q "^Epoch: 5 " "$work/live.log"
+check "a run of --steps 1000000 holds its loss history in bounded memory (< 200 MB)" -- \
+  test "$(awk '/VmHWM/ {print $2}' /proc/$pid/status)" -lt 200000
+kill -TERM "$pid"
+wait "$pid"
+check "SIGTERM exits with status 143" -- test $? -eq 143
+
+# SIGINT or SIGTERM at a random moment: the run finishes its step, writes a checkpoint and
+# losses.csv, says where, and exits 130 (SIGINT) or 143 (SIGTERM); resumed, it ends bit-identical
+# to a run that was never interrupted.
+"$gan" "${quick[@]}" --steps 300 --checkpoint-every 50 --out "$work/straight" >/dev/null 2>&1
+for signal in INT TERM INT TERM; do
+  out="$work/interrupted_$signal"
+  rm -rf "$out"
+  "$gan" "${quick[@]}" --steps 300 --checkpoint-every 50 --log-every 1 --out "$out" >"$out.log" 2>&1 &
+  pid=$!
+  for _ in $(seq 200); do grep -q "^Epoch: " "$out.log" 2>/dev/null && break; sleep 0.01; done
+  sleep "0.0$((RANDOM % 10))"
+  kill -"$signal" "$pid"
+  wait "$pid"
+  status=$?
+  expected=$([ "$signal" = INT ] && echo 130 || echo 143)
+  if ! grep -q "^interrupted at step" "$out.log"; then
+    # The run may have finished before the signal arrived; then it must simply have succeeded.
+    check "SIG$signal after the end: a finished run" -- test "$status" -eq 0
+    continue
+  fi
+  step=$(sed -n 's/^interrupted at step \([0-9]*\); checkpoint written to .*; run the same command with --resume to continue$/\1/p' "$out.log")
+  check "SIG$signal: exit status $expected" -- test "$status" -eq "$expected"
+  check "SIG$signal: the message names the step and the checkpoint" -- test -n "$step"
+  check "SIG$signal: the checkpoint is readable and at that step" -- \
+    grep -q "(step $step)" <("$gan" generate --checkpoint "$out/checkpoint.safetensors" --count 1 --out "$work/probe" 2>&1)
+  check "SIG$signal: losses.csv has every step up to $step, no partial row" -- \
+    test "$(grep -cE '^[0-9]+,[0-9.-]+,[0-9.-]+,[0-9.-]+$' "$out/losses.csv")" -eq "$step"
+  check "SIG$signal: losses.csv has nothing else" -- test "$(wc -l <"$out/losses.csv")" -eq $((step + 1))
+  "$gan" "${quick[@]}" --steps 300 --checkpoint-every 50 --resume --out "$out" >/dev/null 2>&1
+  check "SIG$signal: the resumed run ends bit-identical to an uninterrupted one" -- \
+    cmp -s "$out/checkpoint.safetensors" "$work/straight/checkpoint.safetensors"
+  check "SIG$signal: and so does its losses.csv" -- cmp -s "$out/losses.csv" "$work/straight/losses.csv"
+done
+
+# Two signals back to back (the second may arrive before or after the first is handled: the
+# handler's own test, tests/app_test.cpp, covers each case): status 130 and a readable checkpoint.
+"$gan" "${quick[@]}" --steps 1000000 --checkpoint-every 1 --log-every 1 --out "$work/twice" >"$work/twice.log" 2>&1 &
+pid=$!
+for _ in $(seq 200); do grep -q "^Epoch: 20 " "$work/twice.log" 2>/dev/null && break; sleep 0.01; done
+kill -INT "$pid"
+kill -INT "$pid"
+wait "$pid"
+check "two SIGINTs: the process ends with status 130" -- test $? -eq 130
+check "two SIGINTs: the checkpoint left behind is readable" -- \
+  "$gan" generate --checkpoint "$work/twice/checkpoint.safetensors" --count 1 --out "$work/probe"
 
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

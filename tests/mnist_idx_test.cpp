@@ -3,6 +3,8 @@
 
 #include <tinygan/mnist_idx.hpp>
 
+#include <zlib.h>
+
 using namespace tinygan;
 
 namespace {
@@ -13,6 +15,21 @@ std::vector<std::uint8_t> idx_bytes(std::vector<std::uint32_t> dims, std::size_t
         for (int shift = 24; shift >= 0; shift -= 8) bytes.push_back(static_cast<std::uint8_t>(d >> shift));
     for (std::size_t i = 0; i < data_size; ++i) bytes.push_back(static_cast<std::uint8_t>(i * 7));
     return bytes;
+}
+
+// The gzip file `gzip -9` would write for these bytes.
+std::vector<std::uint8_t> gzip_bytes(const std::vector<std::uint8_t>& plain) {
+    z_stream stream{};
+    REQUIRE(deflateInit2(&stream, 9, Z_DEFLATED, 16 + MAX_WBITS, 8, Z_DEFAULT_STRATEGY) == Z_OK);
+    std::vector<std::uint8_t> out(deflateBound(&stream, plain.size()));
+    stream.next_in = const_cast<Bytef*>(plain.data());
+    stream.avail_in = static_cast<uInt>(plain.size());
+    stream.next_out = out.data();
+    stream.avail_out = static_cast<uInt>(out.size());
+    REQUIRE(deflate(&stream, Z_FINISH) == Z_STREAM_END);
+    out.resize(stream.total_out);
+    deflateEnd(&stream);
+    return out;
 }
 
 }  // namespace
@@ -54,12 +71,12 @@ TEST_CASE("Every corruption of an IDX file gets its own clear error") {
         std::vector<std::uint8_t> bytes;
         const char* fragment;
     };
-    std::vector<std::uint8_t> gzip = idx_bytes({2, 2}, 4);
-    gzip[0] = 0x1f;
-    gzip[1] = 0x8b;
+    std::vector<std::uint8_t> zip = idx_bytes({2, 2}, 4);
+    zip[0] = 'P';
+    zip[1] = 'K';
     const std::vector<Case> cases{
         {"empty", {}, "fewer than the 4-byte magic number"},
-        {"bad magic", gzip, "bad magic number: the first two bytes are 31 139"},
+        {"bad magic", zip, "bad magic number: the first two bytes are 80 75, expected 0 0 (an IDX file, or one compressed"},
         {"float type", idx_bytes({2, 2}, 16, 0x0D), "element type 0xd (float), expected 0x08 (unsigned byte)"},
         {"no dimensions", idx_bytes({}, 0), "declares 0 dimensions"},
         {"truncated header", std::vector<std::uint8_t>{0, 0, 8, 3, 0, 0}, "truncated header: 3 dimensions need 16 bytes"},
@@ -82,4 +99,59 @@ TEST_CASE("ImageSet needs a 3-dimensional file, and write_idx checks its argumen
                                        "1-dimensional array; images need 3 dimensions");
     TINYGAN_CHECK_THROWS_WITH_FRAGMENT(write_idx(dir.file("x"), {2, 2}, {1, 2, 3}), ArgumentError,
                                        "describe 4 bytes, the data has 3");
+}
+
+TEST_CASE("A gzip-compressed IDX file reads exactly like the plain one, from a file or from memory") {
+    test::TempDir dir;
+    const std::vector<std::uint8_t> pixels = test::synthetic_digits(7);
+    write_idx(dir.file("plain"), {7, 28, 28}, pixels);
+    const std::vector<std::uint8_t> plain = test::read_bytes(dir.file("plain"));
+    const std::vector<std::uint8_t> compressed = gzip_bytes(plain);
+    CHECK(compressed.size() < 7 * 784 / 4);
+    test::write_bytes(dir.file("train-images-idx3-ubyte.gz"), compressed);
+    const IdxArray array = read_idx(dir.file("train-images-idx3-ubyte.gz"));
+    CHECK(array.dims == std::vector<std::uint32_t>{7, 28, 28});
+    CHECK(array.data == pixels);
+    CHECK(parse_idx(compressed, "memory").data == pixels);
+    const ImageSet images = ImageSet::load(dir.file("train-images-idx3-ubyte.gz"));
+    CHECK(images.pixels() == ImageSet::load(dir.file("plain")).pixels());
+    // Recognised by content, not by name, and two concatenated gzip members are one file.
+    std::vector<std::uint8_t> halves = gzip_bytes(std::vector<std::uint8_t>(plain.begin(), plain.begin() + 1000));
+    const std::vector<std::uint8_t> rest = gzip_bytes(std::vector<std::uint8_t>(plain.begin() + 1000, plain.end()));
+    halves.insert(halves.end(), rest.begin(), rest.end());
+    test::write_bytes(dir.file("no-suffix"), halves);
+    CHECK(read_idx(dir.file("no-suffix")).data == pixels);
+}
+
+TEST_CASE("Every corruption of a gzip-compressed IDX file gets its own clear error") {
+    test::TempDir dir;
+    const std::string path = dir.file("broken.gz");
+    const std::vector<std::uint8_t> good = gzip_bytes(idx_bytes({3, 28, 28}, 3 * 784));
+    std::vector<std::uint8_t> garbled = good;
+    for (std::size_t i = 20; i < 60; ++i) garbled[i] ^= 0x5a;
+    std::vector<std::uint8_t> trailing = good;
+    trailing.push_back(7);
+    struct Case {
+        const char* what;
+        std::vector<std::uint8_t> bytes;
+        const char* fragment;
+    };
+    const std::vector<Case> cases{
+        {"cut short", std::vector<std::uint8_t>(good.begin(), good.begin() + good.size() / 2),
+         "is truncated: the gzip data ends before its last block"},
+        {"garbled", garbled, "is not valid gzip data"},
+        {"garbage after", trailing, "bytes of garbage after the compressed data"},
+        {"data too short", gzip_bytes(idx_bytes({3, 28, 28}, 3 * 784 - 100)),
+         "truncated: the dimensions need 2352 bytes of data, the decompressed file has 2252"},
+        {"data too long", gzip_bytes(idx_bytes({1, 2, 2}, 9)), "need 4 bytes of data, but the decompressed file has 9 (5 extra)"},
+        {"bad header inside", gzip_bytes(idx_bytes({2, 2}, 16, 0x0D)), "element type 0xd (float)"},
+        {"impossible size", gzip_bytes(idx_bytes({60000, 1000, 1000}, 10)), "more than"},
+    };
+    for (const auto& c : cases) {
+        INFO(c.what);
+        test::write_bytes(path, c.bytes);
+        TINYGAN_CHECK_THROWS_WITH_FRAGMENT(read_idx(path), DataError, c.fragment);
+        TINYGAN_CHECK_THROWS_WITH_FRAGMENT(read_idx(path), DataError, path);
+        TINYGAN_CHECK_THROWS_WITH_FRAGMENT(parse_idx(c.bytes, "memory"), DataError, c.fragment);
+    }
 }

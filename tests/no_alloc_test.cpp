@@ -25,7 +25,11 @@ std::atomic<long> heap_allocations{0};  // operator new and malloc calls, from e
 
 }  // namespace
 
-// The global operator new, counted (all the others forward to these two).
+// The global operator new, counted (all the others forward to these two). They allocate with
+// malloc and free with free, which GCC cannot see through once they are inlined.
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
+#endif
 void* operator new(std::size_t size) {
     ++heap_allocations;
     if (void* p = std::malloc(size == 0 ? 1 : size)) return p;

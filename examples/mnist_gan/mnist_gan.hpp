@@ -8,6 +8,7 @@
 // on the fake batch (label 0), then one G step through the frozen D on fresh noise (label 1).
 #pragma once
 
+#include <tinygan/app/gan_program.hpp>
 #include <tinygan/checkpoint.hpp>
 #include <tinygan/gan.hpp>
 #include <tinygan/mnist_idx.hpp>
@@ -40,11 +41,7 @@ inline auto make_discriminator(tinygan::Rng& rng) {
 using Generator = decltype(make_generator(1, std::declval<tinygan::Rng&>()));
 using Discriminator = decltype(make_discriminator(std::declval<tinygan::Rng&>()));
 
-struct StepResult {
-    float d_loss;      // mean of the real and fake batches' losses, as the reference reports it
-    float d_accuracy;  // mean of the two batches' binary accuracies
-    float g_loss;
-};
+using tinygan::app::StepResult;
 
 struct Config {
     Index z_dim = 100;
@@ -92,10 +89,16 @@ public:
         return {0.5f * (d_real.loss + d_fake.loss), 0.5f * (d_real.accuracy + d_fake.accuracy), g.loss};
     }
 
-    // Draws images (one per column, in [0, 1]) for the given noise, without disturbing training buffers.
-    Mat generate(const Mat& noise) const {
+    // Draws images (one per column, in [0, 1]) for the given noise, in inference mode, without
+    // disturbing the training buffers.
+    Mat sample(const Mat& noise) const {
         Generator sampler = generator_;
-        return sampler.forward(noise);
+        return sampler.predict(noise);
+    }
+
+    void summary(std::ostream& out) const {
+        generator_.summary(out);
+        discriminator_.summary(out);
     }
 
     void save(const std::string& path) {
@@ -164,6 +167,9 @@ public:
 
     std::int64_t steps_done() const { return steps_done_; }
     const Config& config() const { return config_; }
+    Index z_dim() const { return config_.z_dim; }
+    Index batch_size() const { return config_.batch_size; }
+    std::uint64_t seed() const { return config_.seed; }
     Generator& generator() { return generator_; }
     Discriminator& discriminator() { return discriminator_; }
     tinygan::Rng& rng() { return rng_; }

@@ -107,9 +107,30 @@ struct Curve {
     std::uint8_t color[3];
 };
 
+namespace detail {
+
+// A round tick spacing for a range: 1, 2 or 5 times a power of ten, giving about `ticks` ticks
+// (as plotting libraries choose them: 0, 2000, 4000, ... or 0.05, 0.10, ...).
+inline double nice_tick_step(double range, int ticks) {
+    const double raw = range / std::max(ticks, 1);
+    const double magnitude = std::pow(10.0, std::floor(std::log10(raw)));
+    const double fraction = raw / magnitude;
+    return (fraction <= 1 ? 1 : fraction <= 2 ? 2 : fraction <= 5 ? 5 : 10) * magnitude;
+}
+
+// A tick label with as many decimals as the spacing needs: "4000", "0.05", "2.5".
+inline std::string tick_label(double value, double step) {
+    const int decimals = std::max(0, static_cast<int>(std::ceil(-std::log10(step) - 1e-9)));
+    char label[32];
+    std::snprintf(label, sizeof label, "%.*f", decimals, std::abs(value) < step * 1e-9 ? 0.0 : value);
+    return label;
+}
+
+}  // namespace detail
+
 // A line plot of curves sharing an x axis (`x_values`), with a light raw trace and a moving average
 // of `smoothing` points on top; the y range covers 0 to the 99th percentile, so rare spikes do not
-// flatten the plot.
+// flatten the plot. Both axes have round ticks.
 inline Image plot_curves(const std::string& title, const std::vector<double>& x_values, const std::vector<Curve>& curves,
                          int smoothing = 100, int width = 900, int height = 450) {
     Image image(width, height, 255);
@@ -123,23 +144,27 @@ inline Image plot_curves(const std::string& title, const std::vector<double>& x_
     for (const auto& curve : curves)
         for (double v : curve.values)
             if (std::isfinite(v)) all.push_back(v);
-    double y_max = 1;
+    double y_top = 1;
     if (!all.empty()) {
         std::sort(all.begin(), all.end());
-        y_max = std::max(all[static_cast<std::size_t>(0.99 * (all.size() - 1))] * 1.1, 1e-6);
+        y_top = std::max(all[static_cast<std::size_t>(0.99 * (all.size() - 1))] * 1.1, 1e-6);
     }
-    const double x_min = x_values.front(), x_max = std::max(x_values.back(), x_min + 1);
+    const double y_step = detail::nice_tick_step(y_top, 5);
+    const double y_max = std::ceil(y_top / y_step - 1e-9) * y_step;
+    // The x axis starts at the round tick at or before the first x (step 1 plots from 0).
+    const double x_step = detail::nice_tick_step(std::max(x_values.back() - x_values.front(), 1.0), 6);
+    const double x_min = std::floor(x_values.front() / x_step) * x_step;
+    const double x_max = std::max(x_values.back(), x_min + 1);
     auto px = [&](double x) { return left + (x - x_min) / (x_max - x_min) * plot_w; };
     auto py = [&](double y) { return top + plot_h - std::clamp(y / y_max, 0.0, 1.0) * plot_h; };
 
-    for (int i = 0; i <= 5; ++i) {  // grid and tick labels
-        const double y = y_max * i / 5, x = x_min + (x_max - x_min) * i / 5;
+    for (double y = 0; y <= y_max + y_step * 1e-6; y += y_step) {  // horizontal grid lines and labels
         image.line(left, py(y), left + plot_w, py(y), grey);
-        char label[32];
-        std::snprintf(label, sizeof label, "%.2f", y);
-        image.text(4, static_cast<int>(py(y)) - 6, label, black, 2);
-        std::snprintf(label, sizeof label, "%.0f", x);
-        image.text(static_cast<int>(px(x)) - 16, top + plot_h + 8, label, black, 2);
+        image.text(4, static_cast<int>(py(y)) - 6, detail::tick_label(y, y_step), black, 2);
+    }
+    for (double x = x_min; x <= x_max + x_step * 1e-6; x += x_step) {
+        image.line(px(x), top + plot_h, px(x), top + plot_h + 4, black);
+        image.text(static_cast<int>(px(x)) - 16, top + plot_h + 8, detail::tick_label(x, x_step), black, 2);
     }
     image.line(left, top, left, top + plot_h, black);
     image.line(left, top + plot_h, left + plot_w, top + plot_h, black);

@@ -1,5 +1,8 @@
-// IDX files, the MNIST format: read and write unsigned-byte arrays, load MNIST images as bytes,
-// and gather a batch of them as floats in [0, 1]. Not part of gan.hpp: include it to use it.
+// IDX files, the MNIST format: read and write unsigned-byte arrays, load MNIST images and labels
+// as bytes, and gather a batch of images as floats in [0, 1]. Files compressed with gzip (as the
+// MNIST site, torchvision's mirrors and Debian's dataset-fashion-mnist ship them) are read
+// directly, recognised by their content, with zlib. Not part of gan.hpp: include it to use it (and
+// link zlib; the tinygan CMake target does).
 //
 // Layout: 2 zero bytes, a type byte (0x08 = unsigned byte, the only type MNIST uses), the number
 // of dimensions, each dimension as a big-endian uint32, then the data in row-major order.
@@ -19,6 +22,7 @@
 #include <vector>
 
 #include <sys/stat.h>
+#include <zlib.h>
 
 namespace tinygan {
 
@@ -51,26 +55,28 @@ struct IdxHeader {
     std::uint64_t count = 0;  // elements = data bytes
 };
 
-// Checks an IDX header against the file's total size; `head` holds at least the first bytes of
-// the file (all of them when it is shorter than the header).
-inline IdxHeader parse_idx_header(const std::uint8_t* head, std::size_t head_size, std::uint64_t file_size,
-                                  const std::string& name) {
-    auto fail = [&](const std::string& what) { return DataError(name + " is not a valid IDX file: " + what); };
-    if (file_size < 4) throw fail(concat("it has ", file_size, " bytes, fewer than the 4-byte magic number"));
+inline DataError idx_error(const std::string& name, const std::string& what) {
+    return DataError(name + " is not a valid IDX file: " + what);
+}
+
+// Checks an IDX header: `head` holds the first head_size bytes of the file (all of them when it
+// is shorter than its header).
+inline IdxHeader parse_idx_header(const std::uint8_t* head, std::size_t head_size, const std::string& name) {
+    if (head_size < 4) throw idx_error(name, concat("it has ", head_size, " bytes, fewer than the 4-byte magic number"));
     if (head[0] != 0 || head[1] != 0)
-        throw fail(concat("bad magic number: the first two bytes are ", int(head[0]), " ", int(head[1]),
-                          ", expected 0 0 (is it still gzip-compressed?)"));
+        throw idx_error(name, concat("bad magic number: the first two bytes are ", int(head[0]), " ", int(head[1]),
+                                     ", expected 0 0 (an IDX file, or one compressed with gzip)"));
     const std::uint8_t type = head[2];
     if (type != 0x08)
-        throw fail(concat("element type 0x", std::hex, int(type), std::dec, " (", idx_type_name(type),
-                          "), expected 0x08 (unsigned byte)"));
+        throw idx_error(name, concat("element type 0x", std::hex, int(type), std::dec, " (", idx_type_name(type),
+                                     "), expected 0x08 (unsigned byte)"));
     const std::size_t rank = head[3];
-    if (rank == 0) throw fail("it declares 0 dimensions");
+    if (rank == 0) throw idx_error(name, "it declares 0 dimensions");
     IdxHeader header;
     header.header_bytes = 4 + 4 * rank;
-    if (file_size < header.header_bytes || head_size < header.header_bytes)
-        throw fail(concat("truncated header: ", rank, " dimensions need ", header.header_bytes, " bytes, the file has ",
-                          file_size));
+    if (head_size < header.header_bytes)
+        throw idx_error(name, concat("truncated header: ", rank, " dimensions need ", header.header_bytes,
+                                     " bytes, the file has ", head_size));
     header.count = 1;
     for (std::size_t d = 0; d < rank; ++d) {
         const std::uint8_t* p = head + 4 + 4 * d;
@@ -78,20 +84,99 @@ inline IdxHeader parse_idx_header(const std::uint8_t* head, std::size_t head_siz
                                   (std::uint32_t(p[2]) << 8) | std::uint32_t(p[3]);
         header.dims.push_back(dim);
         header.count *= dim;
-        if (header.count > (std::uint64_t(1) << 40)) throw fail("its dimensions describe more than 2^40 elements");
+        if (header.count > (std::uint64_t(1) << 40)) throw idx_error(name, "its dimensions describe more than 2^40 elements");
     }
-    if (header.count == 0) throw fail("it holds zero items (dimension of size 0)");
-    const std::uint64_t data_bytes = file_size - header.header_bytes;
-    if (data_bytes < header.count)
-        throw fail(concat("truncated: the dimensions need ", header.count, " bytes of data, the file has ", data_bytes));
-    if (data_bytes > header.count)
-        throw fail(concat("the dimensions need ", header.count, " bytes of data, but the file has ", data_bytes, " (",
-                          data_bytes - header.count, " extra)"));
+    if (header.count == 0) throw idx_error(name, "it holds zero items (dimension of size 0)");
     return header;
 }
 
-// Opens an IDX file, checks its header against its size, and copies its data to the buffer that
-// make_buffer(header) returns (so a 47 MB image set is held once, not copied through a vector).
+// Checks that the data after the header is exactly what the dimensions need.
+inline void check_idx_data_size(const IdxHeader& header, std::uint64_t data_bytes, const std::string& name,
+                                const char* file = "the file") {
+    if (data_bytes < header.count)
+        throw idx_error(name, concat("truncated: the dimensions need ", header.count, " bytes of data, ", file, " has ",
+                                     data_bytes));
+    if (data_bytes > header.count)
+        throw idx_error(name, concat("the dimensions need ", header.count, " bytes of data, but ", file, " has ",
+                                     data_bytes, " (", data_bytes - header.count, " extra)"));
+}
+
+inline bool is_gzip(const std::uint8_t* bytes, std::size_t size) { return size >= 2 && bytes[0] == 0x1f && bytes[1] == 0x8b; }
+
+// Inflates a gzip image (one or more members) a piece at a time, with errors that name the file.
+class GzipReader {
+public:
+    GzipReader(const std::vector<std::uint8_t>& compressed, std::string name)
+        : compressed_(compressed), name_(std::move(name)) {
+        stream_.next_in = const_cast<Bytef*>(compressed_.data());
+        stream_.avail_in = static_cast<uInt>(compressed_.size());
+        if (compressed_.size() > 0xffffffffu) throw DataError(concat(name_, ": compressed files over 4 GiB are not supported"));
+        if (inflateInit2(&stream_, 16 + MAX_WBITS) != Z_OK) throw DataError(concat(name_, ": zlib could not start"));
+    }
+    ~GzipReader() { inflateEnd(&stream_); }
+    GzipReader(const GzipReader&) = delete;
+    GzipReader& operator=(const GzipReader&) = delete;
+
+    // Inflates up to `size` bytes into `out`; returns how many it produced (fewer only at the end).
+    std::size_t read(std::uint8_t* out, std::size_t size) {
+        std::size_t produced = 0;
+        while (produced < size && !finished_) {
+            const std::size_t chunk = std::min<std::size_t>(size - produced, 1u << 30);
+            stream_.next_out = out + produced;
+            stream_.avail_out = static_cast<uInt>(chunk);
+            const int status = inflate(&stream_, Z_NO_FLUSH);
+            produced += chunk - stream_.avail_out;
+            if (status == Z_STREAM_END) {
+                // Another member may follow (gzip files may be concatenated); anything else ends it.
+                if (stream_.avail_in >= 2 && is_gzip(stream_.next_in, stream_.avail_in)) {
+                    inflateReset(&stream_);
+                } else {
+                    if (stream_.avail_in > 0)
+                        throw DataError(concat(name_, " is not valid gzip data: ", stream_.avail_in,
+                                               " bytes of garbage after the compressed data"));
+                    finished_ = true;
+                }
+            } else if (status == Z_BUF_ERROR && stream_.avail_in == 0) {
+                throw DataError(concat(name_, " is truncated: the gzip data ends before its last block"));
+            } else if (status != Z_OK) {
+                throw DataError(concat(name_, " is not valid gzip data: ", stream_.msg ? stream_.msg : "zlib error ",
+                                       stream_.msg ? "" : std::to_string(status)));
+            }
+        }
+        return produced;
+    }
+
+private:
+    const std::vector<std::uint8_t>& compressed_;
+    std::string name_;
+    z_stream stream_{};
+    bool finished_ = false;
+};
+
+// An IDX image compressed with gzip: inflates the header, checks it, then inflates the data
+// straight into the buffer make_buffer(header) returns. Deflate expands at most 1032:1, so a
+// header that claims more than that is refused before anything is allocated.
+template <class MakeBuffer>
+IdxHeader inflate_idx_into(const std::vector<std::uint8_t>& compressed, const std::string& name, MakeBuffer make_buffer) {
+    GzipReader gzip(compressed, name);
+    std::uint8_t head[4 + 4 * 255];
+    std::size_t got = gzip.read(head, 4);
+    if (got == 4) got += gzip.read(head + 4, 4 * std::size_t(head[3]));
+    const IdxHeader header = parse_idx_header(head, got, name);
+    if (header.count > std::uint64_t(compressed.size()) * 1032 + 1024)
+        throw idx_error(name, concat("its header claims ", header.count, " bytes of data, more than ", compressed.size(),
+                                     " compressed bytes can hold"));
+    std::uint8_t* out = make_buffer(header);
+    std::uint64_t data = gzip.read(out, header.count);
+    std::uint8_t extra[256];
+    for (std::size_t n; data == header.count && (n = gzip.read(extra, sizeof extra)) > 0;) data += n;
+    check_idx_data_size(header, data, name, "the decompressed file");
+    return header;
+}
+
+// Opens an IDX file (plain or gzip), checks its header against its size, and copies its data to
+// the buffer that make_buffer(header) returns (so a 47 MB image set is held once, not copied
+// through a vector).
 template <class MakeBuffer>
 IdxHeader read_idx_into(const std::string& path, MakeBuffer make_buffer) {
     std::FILE* file = std::fopen(path.c_str(), "rb");
@@ -108,8 +193,9 @@ IdxHeader read_idx_into(const std::string& path, MakeBuffer make_buffer) {
     const std::size_t expected = static_cast<std::size_t>(std::min<std::uint64_t>(sizeof head, size));
     const std::size_t got = std::fread(head, 1, expected, file);
     if (got != expected) throw DataError(concat("cannot read ", path, ": read error"));
-    std::size_t wanted = got >= 4 ? std::min<std::size_t>(got, 4 + 4 * std::size_t(head[3])) : got;
-    const IdxHeader header = parse_idx_header(head, wanted, size, path);
+    if (is_gzip(head, got)) return inflate_idx_into(read_file_bytes(path), path, make_buffer);
+    const IdxHeader header = parse_idx_header(head, got, path);
+    check_idx_data_size(header, size - header.header_bytes, path);
     std::uint8_t* out = make_buffer(header);
     std::memcpy(out, head + header.header_bytes, got - header.header_bytes);
     const std::size_t rest = header.count - (got - header.header_bytes);
@@ -120,10 +206,18 @@ IdxHeader read_idx_into(const std::string& path, MakeBuffer make_buffer) {
 
 }  // namespace detail
 
-// Parses an IDX byte image; `name` is used in error messages (the file's path).
+// Parses an IDX byte image, plain or gzip-compressed; `name` is used in error messages (the file's path).
 inline IdxArray parse_idx(const std::vector<std::uint8_t>& bytes, const std::string& name) {
-    const detail::IdxHeader header = detail::parse_idx_header(bytes.data(), bytes.size(), bytes.size(), name);
     IdxArray array;
+    if (detail::is_gzip(bytes.data(), bytes.size())) {
+        array.dims = detail::inflate_idx_into(bytes, name, [&](const detail::IdxHeader& h) {
+                         array.data.resize(h.count);
+                         return array.data.data();
+                     }).dims;
+        return array;
+    }
+    const detail::IdxHeader header = detail::parse_idx_header(bytes.data(), bytes.size(), name);
+    detail::check_idx_data_size(header, bytes.size() - header.header_bytes, name);
     array.dims = header.dims;
     array.data.assign(bytes.begin() + static_cast<std::ptrdiff_t>(header.header_bytes), bytes.end());
     return array;

@@ -54,6 +54,7 @@ public:
     void resize(int threads) {
         stop_workers();
         stop_.store(false);
+        inline_splits_left_ = slow_splits_in_a_row_ = 0;
         // The generation a worker starts from is read here, not by the new thread: a task posted
         // before the thread first runs is then still new to it.
         const std::uint64_t start = claim_.load(std::memory_order_seq_cst) >> 32;

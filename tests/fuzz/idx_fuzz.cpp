@@ -1,5 +1,6 @@
-// libFuzzer target: any byte string given to the IDX reader either parses to a consistent array or
-// raises tinygan::DataError; never a crash, a leak or undefined behaviour.
+// libFuzzer target: any byte string given to the IDX reader, plain or gzip-compressed (the seed
+// corpus has both), either parses to a consistent array or raises tinygan::DataError; never a
+// crash, a leak, undefined behaviour or an allocation beyond what the input can describe.
 #include <tinygan/mnist_idx.hpp>
 
 #include <cstdint>
