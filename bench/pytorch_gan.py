@@ -1,11 +1,14 @@
 #!/usr/bin/env python3
-"""The reference MNIST GAN in PyTorch, for side-by-side timing with tinygan (bench/README.md).
+"""mnist_gan's two recipes in PyTorch, for side-by-side timing with tinygan (bench/README.md).
 
-Same models, init (glorot-uniform kernels, zero biases), loss (BCE from logits, as tf.keras uses
-for a sigmoid output), optimizer (Adam in Keras' form: epsilon 1e-7 added to the raw sqrt(v), bias
-correction folded into the rate), batch and step as the reference and as tinygan.
+--recipe document: the reference MNIST GAN. --recipe keras-gan: Keras-GAN's MLP GAN (LeakyReLU 0.2,
+BatchNorm momentum 0.8 in the generator, tanh output on images in [-1, 1], Adam 2e-4 / beta_1 0.5,
+fakes drawn in inference mode, an exponential moving average of G's weights updated every step).
+Both with the same init (glorot-uniform kernels, zero biases), loss (BCE from logits, as tf.keras
+uses for a sigmoid output), optimizer (Adam in Keras' form: epsilon 1e-7 added to the raw sqrt(v),
+bias correction folded into the rate), batch and step as tinygan.
 
-  python3 bench/pytorch_gan.py --data data/mnist --steps 1000 --threads 1 [--csv losses.csv]
+  python3 bench/pytorch_gan.py --data data/mnist --steps 1000 --threads 1 [--recipe keras-gan] [--csv losses.csv]
 Prints one line per timed chunk: "pytorch ms_per_step=<median> ..." and the BLAS in use.
 """
 import argparse
@@ -57,24 +60,8 @@ class KerasAdam:
         torch._foreach_addcdiv_(self.params, self.m, denom, value=-lr_t)
 
 
-def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--data", default="data/mnist")
-    ap.add_argument("--steps", type=int, default=1000)
-    ap.add_argument("--warmup", type=int, default=100)
-    ap.add_argument("--threads", type=int, default=1)
-    ap.add_argument("--batch", type=int, default=32)
-    ap.add_argument("--z-dim", type=int, default=100)
-    ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--csv", default="")
-    args = ap.parse_args()
-
-    torch.set_num_threads(args.threads)
-    torch.manual_seed(args.seed)
-    images = load_idx_images(os.path.join(args.data, "train-images-idx3-ubyte"))
-    z_dim, batch = args.z_dim, args.batch
-
-    # Parameters as PyTorch's Linear keeps them: weight (out x in).
+def document_step(args, images, z_dim, batch):
+    """The reference GAN's step, on parameters as PyTorch's Linear keeps them: weight (out x in)."""
     g_w1, g_b1 = glorot(128, z_dim), torch.zeros(128, requires_grad=True)
     g_w2, g_b2 = glorot(784, 128), torch.zeros(784, requires_grad=True)
     d_w1, d_b1 = glorot(128, 784), torch.zeros(128, requires_grad=True)
@@ -115,6 +102,92 @@ def main():
         for p in d_params:
             p.requires_grad_(True)
         return d_loss, g_loss.item()
+
+    return step
+
+
+def keras_linear(in_features, out_features):
+    layer = torch.nn.Linear(in_features, out_features)
+    with torch.no_grad():
+        layer.weight.copy_(glorot(out_features, in_features))
+        layer.bias.zero_()
+    return layer
+
+
+def keras_gan_step(args, images, z_dim, batch):
+    """Keras-GAN's MLP GAN (gan/gan.py) with the same loop as tinygan's keras-gan recipe."""
+    nn = torch.nn
+
+    def block(i, o):  # Dense -> LeakyReLU(0.2) -> BatchNormalization(momentum=0.8, epsilon=1e-3)
+        return [keras_linear(i, o), nn.LeakyReLU(0.2), nn.BatchNorm1d(o, momentum=0.2, eps=1e-3)]
+
+    generator = nn.Sequential(*block(z_dim, 256), *block(256, 512), *block(512, 1024), keras_linear(1024, 784), nn.Tanh())
+    discriminator = nn.Sequential(keras_linear(784, 512), nn.LeakyReLU(0.2), keras_linear(512, 256), nn.LeakyReLU(0.2),
+                                  keras_linear(256, 1))  # logits; the sigmoid is folded into the loss
+    g_params, d_params = list(generator.parameters()), list(discriminator.parameters())
+    g_opt, d_opt = KerasAdam(g_params, lr=2e-4, b1=0.5), KerasAdam(d_params, lr=2e-4, b1=0.5)
+    average = [p.detach().clone() for p in g_params]
+    updates = [0]
+    ones, zeros = torch.ones(batch, 1), torch.zeros(batch, 1)
+
+    def train_d(x, labels):
+        for p in d_params:
+            p.grad = None
+        loss = F.binary_cross_entropy_with_logits(discriminator(x), labels)
+        loss.backward()
+        d_opt.step()
+        return loss.item()
+
+    def step():
+        idx = torch.randint(0, images.shape[0], (batch,))
+        real = images[idx].float() / 127.5 - 1.0
+        generator.eval()  # Keras' predict(): BatchNorm with its moving statistics
+        with torch.no_grad():
+            fake = generator(torch.randn(batch, z_dim))
+        generator.train()
+        d_loss = 0.5 * (train_d(real, ones) + train_d(fake, zeros))
+        for p in d_params:
+            p.requires_grad_(False)
+        for p in g_params:
+            p.grad = None
+        g_loss = F.binary_cross_entropy_with_logits(discriminator(generator(torch.randn(batch, z_dim))), ones)
+        g_loss.backward()
+        g_opt.step()
+        for p in d_params:
+            p.requires_grad_(True)
+        with torch.no_grad():  # the weights' moving average, as tinygan's ExponentialMovingAverage
+            t = updates[0]
+            decay = min(0.999, (1 + t) / (10 + t))
+            torch._foreach_mul_(average, decay)
+            torch._foreach_add_(average, [p.detach() for p in g_params], alpha=1 - decay)
+            updates[0] += 1
+        return d_loss, g_loss.item()
+
+    return step
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--data", default="data/mnist")
+    ap.add_argument("--steps", type=int, default=1000)
+    ap.add_argument("--warmup", type=int, default=100)
+    ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--batch", type=int, default=32)
+    ap.add_argument("--z-dim", type=int, default=100)
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--csv", default="")
+    ap.add_argument("--recipe", default="document", choices=["document", "keras-gan"])
+    args = ap.parse_args()
+
+    torch.set_num_threads(args.threads)
+    torch.manual_seed(args.seed)
+    images = load_idx_images(os.path.join(args.data, "train-images-idx3-ubyte"))
+    z_dim, batch = args.z_dim, args.batch
+
+    if args.recipe == "document":
+        step = document_step(args, images, z_dim, batch)
+    else:
+        step = keras_gan_step(args, images, z_dim, batch)
 
     try:
         from torch.backends import mkldnn  # noqa: F401

@@ -14,12 +14,11 @@ write_idx_images "$work/train-images-idx3-ubyte" 64
 steps=600
 flags=(--data "$work" --steps "$steps" --batch-size 8 --log-every 0 --sample-every 0)
 
-start_ns=$(date +%s%N)
 "$gan" "${flags[@]}" --checkpoint-every 1 --out "$work/reference" >/dev/null || { echo "FAILED: reference run"; exit 1; }
-# Kill at random moments within one uninterrupted run's duration (which is much longer under the
-# sanitizers or on a loaded machine): at least min_kills times, and until a kill has landed in
-# the middle of a checkpoint write, at most max_kills times; then let the run finish.
-reference_ms=$(((($(date +%s%N) - start_ns) / 1000000) + 1))
+# Kill each run after a random number (1 to 40) of its steps, read off losses.csv, plus up to 2 ms:
+# that lands mid-training whatever the speed of the machine (the sanitizers make it 10x slower).
+# At least min_kills times, and until a kill has landed in the middle of a checkpoint write, at
+# most max_kills times; then let the run finish.
 min_kills=5 max_kills=40
 
 kills=0 unreadable=0 runs=0 mid_write=0 progressed=0 last_step=0
@@ -35,8 +34,11 @@ while :; do
     [ "$status" -eq 0 ] || { echo "FAILED: a resumed run exited with $status"; cat "$work/log"; exit 1; }
     break
   fi
-  delay_ms=$((reference_ms / 30 + RANDOM % (reference_ms / 6 + 1)))
-  sleep "$((delay_ms / 1000)).$(printf %03d $((delay_ms % 1000)))"
+  target_rows=$((last_step + 1 + 1 + RANDOM % 40))  # the header, then the rows up to the target step
+  while kill -0 "$pid" 2>/dev/null && [ "$(wc -l 2>/dev/null <"$work/killed/losses.csv" || echo 0)" -lt "$target_rows" ]; do
+    sleep 0.002
+  done
+  sleep "0.00$((RANDOM % 3))"
   if kill -9 "$pid" 2>/dev/null; then
     wait "$pid" 2>/dev/null
     kills=$((kills + 1))

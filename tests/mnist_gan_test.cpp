@@ -151,3 +151,46 @@ TEST_CASE("A run's numbers do not depend on the thread count") {
     CHECK(parameters_of(split.generator()) == parameters_of(single.generator()));
     CHECK(parameters_of(split.discriminator()) == parameters_of(single.discriminator()));
 }
+
+TEST_CASE("The keras-gan recipe: the same numbers at any thread count, resume bit for bit, its recipe in the checkpoint") {
+    SyntheticData data;
+    mnist_gan::Config config = small_config();
+    config.batch_size = 16;
+    config.z_dim = 100;
+    config.learning_rate = mnist_gan::KerasGanRecipe::default_learning_rate;
+    tinygan::set_num_threads(1);
+    mnist_gan::KerasGan single(config);
+    for (int step = 0; step < 10; ++step) single.step(data.images);
+    REQUIRE(tinygan::set_num_threads(2) == 2);
+    const std::uint64_t worker_parts_before = tinygan::detail::WorkerPool::instance().parts_run_by_workers();
+    mnist_gan::KerasGan split(config);
+    for (int step = 0; step < 10; ++step) split.step(data.images);
+    CHECK(tinygan::detail::WorkerPool::instance().parts_run_by_workers() > worker_parts_before);
+    tinygan::set_num_threads(1);
+    CHECK(parameters_of(split.generator()) == parameters_of(single.generator()));
+    CHECK(parameters_of(split.discriminator()) == parameters_of(single.discriminator()));
+
+    // 5 + checkpoint + 5 == 10, moving average and BatchNorm statistics included.
+    const std::string path = data.dir.file("keras.safetensors");
+    {
+        mnist_gan::KerasGan first(config);
+        for (int step = 0; step < 5; ++step) first.step(data.images);
+        first.save(path);
+    }
+    const tinygan::TensorFile file = tinygan::load_safetensors(path);
+    CHECK(mnist_gan::recipe_of(file, path) == "keras-gan");
+    CHECK(file.find("generator.batch_norm_2.moving_variance") != nullptr);
+    CHECK(file.find("generator_average.0") != nullptr);
+    mnist_gan::KerasGan resumed(config);
+    resumed.load(path);
+    for (int step = 0; step < 5; ++step) resumed.step(data.images);
+    CHECK(parameters_of(resumed.generator()) == parameters_of(single.generator()));
+    const mnist_gan::Mat noise = mnist_gan::Mat::Random(100, 4);
+    CHECK(resumed.sample(noise) == single.sample(noise));  // the averaged weights came back too
+    const mnist_gan::Mat images = single.sample(noise);
+    CHECK(images.minCoeff() >= 0);
+    CHECK(images.maxCoeff() <= 1);
+    // A checkpoint of one recipe is refused by the other, by name.
+    mnist_gan::Gan document(config);
+    TINYGAN_CHECK_THROWS_WITH_FRAGMENT(document.load(path), DataError, "was written by the keras-gan recipe, but this run uses document");
+}

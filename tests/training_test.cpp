@@ -112,7 +112,7 @@ TEST_CASE("A bad batch is refused before anything changes: NaN, Inf, labels outs
     Matrix<float> label_two = y;
     label_two(0, 4) = 2;
     TINYGAN_CHECK_THROWS_WITH_FRAGMENT(train_on_batch(model, loss, optimizer, x, label_two), ArgumentError,
-                                       "the labels y hold 2 at row 0, column 4; binary cross-entropy needs labels in [0, 1]");
+                                       "the labels y hold 2 at row 0, column 4; cross-entropy needs labels in [0, 1]");
     Matrix<float> nan_label = y;
     nan_label(0, 0) = std::numeric_limits<float>::quiet_NaN();
     TINYGAN_CHECK_THROWS_WITH_FRAGMENT(train_on_batch(model, loss, optimizer, x, nan_label), ArgumentError,
@@ -142,4 +142,26 @@ TEST_CASE("A diverged model stops with NumericError before its optimizer steps")
         train_on_batch(model, loss, optimizer, test::random_matrix<float>(2, 4, rng), Matrix<float>(Matrix<float>::Ones(1, 4))),
         NumericError, "the loss is NaN on a finite batch: Sequential 'm' has diverged");
     CHECK(test::state_of(optimizer) == optimizer_before);
+}
+
+TEST_CASE("A GAN built from the new layers, G through a frozen D with BatchNorm and Dropout: gradients match") {
+    Rng rng(58);
+    auto generator = make_sequential("generator", Dense<double>(3, 6, rng), LeakyReLU<double>(0.2), BatchNorm<double>(6, 0.8),
+                                     Dense<double>(6, 8, rng), Tanh<double>{}, Reshape<double>({2, 2, 2}));
+    auto discriminator = make_sequential("discriminator", Flatten<double>({2, 2, 2}), Dense<double>(8, 5, rng),
+                                         LeakyReLU<double>(0.2), BatchNorm<double>(5, 0.9), Dropout<double>(0.3, rng),
+                                         Dense<double>(5, 1, rng), Sigmoid<double>{});
+    const auto z = test::random_matrix<double>(3, 6, rng);
+    Frozen frozen(discriminator);
+    auto gan = chain(generator, discriminator);
+    gan.set_training(true);
+    gan.forward(z);
+    discriminator.layer<4>().hold_mask(true);  // one dropout mask for the whole check
+    const Matrix<double> moving_before = discriminator.parameter("batch_norm_3.moving_mean");
+    const GradientReport report = check_loss_gradients(gan, z, Matrix<double>::Ones(1, 6));
+    // Every generator weight (not its BatchNorm's moving statistics) and the noise; nothing of D.
+    CHECK(report.entries_checked == (3 * 6 + 6) + (6 + 6) + (6 * 8 + 8) + z.size());
+    CHECK_MESSAGE(report.passed(1e-6), report.worst_entry, " ", report.non_finite);
+    // The frozen discriminator's BatchNorm kept its statistics through all those forwards.
+    CHECK(discriminator.parameter("batch_norm_3.moving_mean") == moving_before);
 }

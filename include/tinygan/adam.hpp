@@ -78,6 +78,13 @@ public:
     }
 
     const AdamOptions& options() const { return options_; }
+    // Keras' `optimizer.learning_rate = r`: takes effect at the next step.
+    void set_learning_rate(double learning_rate) {
+        AdamOptions changed = options_;
+        changed.learning_rate = learning_rate;
+        validate(changed);
+        options_ = changed;
+    }
     std::int64_t iterations() const { return iterations_; }
 
     // State, for checkpoints: first and second moments per trainable tensor, and the step count.

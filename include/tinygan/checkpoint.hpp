@@ -7,11 +7,13 @@
 // "generator.dense_2.kernel". Float models write F32 tensors, double models F64; loading converts
 // to the model's scalar. An Adam's moments are "<prefix>.m.<k>" and "<prefix>.v.<k>", k counting
 // the model's trainable tensors in order, with the same shapes as those tensors; its step count is
-// the metadata "<prefix>.iterations".
+// the metadata "<prefix>.iterations". An ExponentialMovingAverage's averages are "<prefix>.<k>",
+// its update count "<prefix>.updates".
 #pragma once
 
 #include "adam.hpp"
 #include "config.hpp"
+#include "ema.hpp"
 #include "error.hpp"
 #include "parameter.hpp"
 #include "random.hpp"
@@ -149,6 +151,27 @@ void load_adam(const TensorFile& file, const std::string& prefix, Adam<Scalar>& 
     adam.first_moments() = std::move(m);
     adam.second_moments() = std::move(v);
     adam.set_iterations(static_cast<std::int64_t>(iterations));
+}
+
+// An ExponentialMovingAverage's averages, "<prefix>.<k>" with the shapes of the tensors they average.
+template <class Scalar>
+void save_ema(TensorFile& file, const std::string& prefix, const ExponentialMovingAverage<Scalar>& ema) {
+    for (std::size_t k = 0; k < ema.averages().size(); ++k)
+        file.tensors.emplace_back(prefix + "." + std::to_string(k), detail::to_tensor(ema.averages()[k], ema.stored_shapes()[k]));
+    file.metadata[prefix + ".updates"] = std::to_string(ema.updates());
+}
+
+// Loads an ExponentialMovingAverage's averages; all are checked before any is changed.
+template <class Scalar>
+void load_ema(const TensorFile& file, const std::string& prefix, ExponentialMovingAverage<Scalar>& ema,
+              const std::string& source) {
+    const std::uint64_t updates = metadata_u64(file, prefix + ".updates", source);
+    auto averages = ema.averages();
+    for (std::size_t k = 0; k < averages.size(); ++k)
+        detail::copy_values(detail::find_tensor(file, prefix + "." + std::to_string(k), ema.stored_shapes()[k], source),
+                            averages[k].data());
+    ema.averages() = std::move(averages);
+    ema.set_updates(static_cast<std::int64_t>(updates));
 }
 
 inline void save_rng(TensorFile& file, const std::string& key, const Rng& rng) {

@@ -1,3 +1,6 @@
+// The losses: BinaryCrossEntropy for GANs and binary classifiers, SoftmaxCrossEntropy for
+// classifiers. Each computes its value and its gradient in one pass.
+//
 // BinaryCrossEntropy<Scalar>: tf.keras' binary cross-entropy, mean over every entry of the batch,
 // value and gradient computed in the same pass. Two entry points, as tf.keras has two paths:
 //  - from_logits: for a model ending in Sigmoid (tf.keras >= 2.5 and Keras 3 detect the sigmoid and
@@ -78,6 +81,71 @@ Scalar binary_accuracy(const Matrix<Scalar>& prediction, const Matrix<Scalar>& l
     if (prediction.size() == 0) return Scalar(0);
     const Index hits = ((prediction.array() > threshold) == (labels.array() > Scalar(0.5))).count();
     return static_cast<Scalar>(hits) / static_cast<Scalar>(prediction.size());
+}
+
+// SoftmaxCrossEntropy<Scalar>: categorical cross-entropy of softmax(z) against one-hot (or
+// probability) labels, from the logits z, as PyTorch's CrossEntropyLoss and Keras'
+// CategoricalCrossentropy(from_logits=True) compute it: the mean over the batch of
+// -sum_k y_k log softmax(z)_k. A classifier ends in a Dense layer; it has no Softmax layer.
+template <class ScalarType>
+class SoftmaxCrossEntropy {
+public:
+    using Scalar = ScalarType;
+    using M = Matrix<Scalar>;
+
+    // z: logits, y: labels, both (classes x batch).
+    // loss = mean over columns of (logsumexp(z) - y . z) (for labels summing to 1);
+    // dloss/dz = (softmax(z) - y) / batch. Stable: the largest logit of a column is subtracted first.
+    Scalar from_logits(const M& z, const M& y) {
+        if (z.rows() != y.rows() || z.cols() != y.cols())
+            throw ShapeError(detail::concat("softmax cross-entropy: labels are ", y.rows(), " x ", y.cols(),
+                                            " but logits are ", z.rows(), " x ", z.cols()));
+        gradient_.resize(z.rows(), z.cols());
+        const Scalar inv_n = Scalar(1) / static_cast<Scalar>(z.cols());
+        Scalar total = 0;
+        for (Index j = 0; j < z.cols(); ++j) {
+            const Scalar largest = z.col(j).maxCoeff();
+            auto g = gradient_.col(j);
+            g.array() = (z.col(j).array() - largest).exp();
+            const Scalar sum = g.sum(), log_sum = largest + std::log(sum);
+            total += y.col(j).sum() * log_sum - y.col(j).dot(z.col(j));
+            g.array() = (g.array() / sum - y.col(j).array()) * inv_n;
+        }
+        return total * inv_n;
+    }
+
+    const M& gradient() const { return gradient_; }
+
+private:
+    M gradient_;
+};
+
+// The fraction of columns whose largest logit is in the row of their label's largest entry.
+template <class Scalar>
+Scalar categorical_accuracy(const Matrix<Scalar>& logits, const Matrix<Scalar>& labels) {
+    if (logits.cols() == 0) return Scalar(0);
+    Index hits = 0;
+    for (Index j = 0; j < logits.cols(); ++j) {
+        Index predicted = 0, expected = 0;
+        logits.col(j).maxCoeff(&predicted);
+        labels.col(j).maxCoeff(&expected);
+        hits += predicted == expected;
+    }
+    return static_cast<Scalar>(hits) / static_cast<Scalar>(logits.cols());
+}
+
+// One-hot labels (classes x count) for class indices.
+template <class Scalar, class Indices>
+Matrix<Scalar> one_hot(const Indices& classes_of_samples, Index classes) {
+    Matrix<Scalar> y = Matrix<Scalar>::Zero(classes, static_cast<Index>(classes_of_samples.size()));
+    Index j = 0;
+    for (const auto c : classes_of_samples) {
+        if (c < 0 || static_cast<Index>(c) >= classes)
+            throw ArgumentError(detail::concat("one_hot: class ", static_cast<long long>(c), " of sample ", j,
+                                               " is outside [0, ", classes, ")"));
+        y(static_cast<Index>(c), j++) = Scalar(1);
+    }
+    return y;
 }
 
 }  // namespace tinygan

@@ -287,6 +287,16 @@ public:
         }
     }
 
+    // The same, scaled to [-1, 1] (pixels / 127.5 - 1), for generators with a tanh output.
+    template <class Scalar>
+    void sample_batch_signed(Matrix<Scalar>& batch, Rng& rng) const {
+        TINYGAN_ASSERT(batch.rows() == pixels_.rows());
+        for (Index j = 0; j < batch.cols(); ++j) {
+            const auto k = static_cast<Index>(rng.uniform_index(static_cast<std::uint64_t>(pixels_.cols())));
+            batch.col(j).array() = pixels_.col(k).template cast<Scalar>().array() / Scalar(127.5) - Scalar(1);
+        }
+    }
+
 private:
     Bytes pixels_;
     Index rows_ = 0, cols_ = 0;

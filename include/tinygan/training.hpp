@@ -1,5 +1,5 @@
-// Keras' train_on_batch / test_on_batch for a model trained with binary cross-entropy.
-// A model that ends in Sigmoid is trained through its logits, as tf.keras does.
+// Keras' train_on_batch / test_on_batch for a model trained with binary cross-entropy (a model that
+// ends in Sigmoid is trained through its logits, as tf.keras does) or softmax cross-entropy.
 // A bad batch (NaN or Inf in x or y, a label outside [0, 1], no samples) is refused with an
 // exception before anything changes, so it cannot poison the model or its optimizer.
 #pragma once
@@ -50,19 +50,19 @@ void require_valid_batch(const Matrix<Scalar>& x, const Matrix<Scalar>& y) {
             for (Index i = 0; i < y.rows(); ++i)
                 if (!(y(i, j) >= 0 && y(i, j) <= 1))
                     throw ArgumentError(concat("the labels y hold ", number_text(y(i, j)), " at row ", i, ", column ", j,
-                                               "; binary cross-entropy needs labels in [0, 1]; nothing was changed"));
+                                               "; cross-entropy needs labels in [0, 1]; nothing was changed"));
     }
 }
 
 }  // namespace detail
 
-// Loss and accuracy for one batch, leaving dLoss/doutput (or dLoss/dlogits) in loss.gradient().
-// Runs the model in its current mode; train_on_batch selects training mode first.
-template <class Model, class Scalar = typename Model::Scalar>
-BatchResult<Scalar> test_on_batch(Model& model, BinaryCrossEntropy<Scalar>& loss, const Matrix<Scalar>& x,
+namespace detail {
+
+// How each loss meets a model: where its value comes from, and where the backward starts.
+// Binary cross-entropy works from the logits when the model ends in Sigmoid, as tf.keras does.
+template <class Model, class Scalar>
+BatchResult<Scalar> evaluate_loss(Model& model, BinaryCrossEntropy<Scalar>& loss, const Matrix<Scalar>& output,
                                   const Matrix<Scalar>& y) {
-    detail::require_valid_batch(x, y);
-    const Matrix<Scalar>& output = model.forward(x);
     if constexpr (ends_in_sigmoid_v<Model>) {
         const Matrix<Scalar>& z = model.logits();
         return {loss.from_logits(z, y), binary_accuracy<Scalar>(z, y, Scalar(0))};
@@ -71,26 +71,55 @@ BatchResult<Scalar> test_on_batch(Model& model, BinaryCrossEntropy<Scalar>& loss
     }
 }
 
-// One optimisation step on one batch, in training mode: forward, loss, backward,
-// optimizer.step(model). Returns the loss and accuracy measured before the step, as Keras does.
-// A batch that test_on_batch refuses, or a loss that is not finite (the model has diverged),
-// throws before the optimizer changes anything. Denormal floats are flushed to zero during the
-// step, as TensorFlow does.
-template <class Model, class Optimizer, class Scalar = typename Model::Scalar>
-BatchResult<Scalar> train_on_batch(Model& model, BinaryCrossEntropy<Scalar>& loss, Optimizer& optimizer,
-                                   const Matrix<Scalar>& x, const Matrix<Scalar>& y) {
-    const detail::ScopedFlushDenormals flush_denormals;  // as TensorFlow trains; see denormals.hpp
-    detail::set_training_mode(model, true);
-    const BatchResult<Scalar> result = test_on_batch(model, loss, x, y);
-    if (!std::isfinite(result.loss))
-        throw NumericError(detail::concat("the loss is ", detail::number_text(result.loss), " on a finite batch: ", model.description(),
-                                          " has diverged (a parameter or output is no longer finite); the "
-                                          "optimizer step was not taken"));
+template <class Model, class Scalar>
+void backpropagate_loss(Model& model, const BinaryCrossEntropy<Scalar>& loss, const Matrix<Scalar>& x) {
     // The input gradient of the first layer is never needed here: skip its product.
     if constexpr (ends_in_sigmoid_v<Model>)
         model.backward_from_logits(x, loss.gradient(), false);
     else
         model.backward(x, loss.gradient(), false);
+}
+
+// Softmax cross-entropy takes the model's output as its logits.
+template <class Model, class Scalar>
+BatchResult<Scalar> evaluate_loss(Model&, SoftmaxCrossEntropy<Scalar>& loss, const Matrix<Scalar>& logits,
+                                  const Matrix<Scalar>& y) {
+    return {loss.from_logits(logits, y), categorical_accuracy(logits, y)};
+}
+
+template <class Model, class Scalar>
+void backpropagate_loss(Model& model, const SoftmaxCrossEntropy<Scalar>& loss, const Matrix<Scalar>& x) {
+    model.backward(x, loss.gradient(), false);
+}
+
+}  // namespace detail
+
+// Loss and accuracy for one batch (binary accuracy for BinaryCrossEntropy, categorical for
+// SoftmaxCrossEntropy), leaving the loss's gradient in loss.gradient(). Runs the model in its
+// current mode; train_on_batch selects training mode first.
+template <class Model, class Loss, class Scalar = typename Model::Scalar>
+BatchResult<Scalar> test_on_batch(Model& model, Loss& loss, const Matrix<Scalar>& x, const Matrix<Scalar>& y) {
+    detail::require_valid_batch(x, y);
+    const Matrix<Scalar>& output = model.forward(x);
+    return detail::evaluate_loss(model, loss, output, y);
+}
+
+// One optimisation step on one batch, in training mode: forward, loss, backward,
+// optimizer.step(model). Returns the loss and accuracy measured before the step, as Keras does.
+// A batch that test_on_batch refuses, or a loss that is not finite (the model has diverged),
+// throws before the optimizer changes anything. Denormal floats are flushed to zero during the
+// step, as TensorFlow does.
+template <class Model, class Loss, class Optimizer, class Scalar = typename Model::Scalar>
+BatchResult<Scalar> train_on_batch(Model& model, Loss& loss, Optimizer& optimizer, const Matrix<Scalar>& x,
+                                   const Matrix<Scalar>& y) {
+    const detail::ScopedFlushDenormals flush_denormals;  // as TensorFlow trains; see denormals.hpp
+    detail::set_training_mode(model, true);
+    const BatchResult<Scalar> result = test_on_batch(model, loss, x, y);
+    if (!std::isfinite(result.loss))
+        throw NumericError(detail::concat("the loss is ", detail::number_text(result.loss), " on a finite batch: ",
+                                          model.description(), " has diverged (a parameter or output is no longer ",
+                                          "finite); the optimizer step was not taken"));
+    detail::backpropagate_loss(model, loss, x);
     optimizer.step(model);
     return result;
 }

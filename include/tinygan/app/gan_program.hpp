@@ -21,9 +21,12 @@
 #include "interrupt.hpp"
 #include "loss_log.hpp"
 #include "progress.hpp"
+#include "sample_score.hpp"
 
 #include <chrono>
 #include <cmath>
+#include <cstring>
+#include <optional>
 #include <cstdint>
 #include <cstdio>
 #include <filesystem>
@@ -51,6 +54,10 @@ struct TrainOptions {
     std::int64_t checkpoint_every = 1000;  // 0: only at the end
     bool resume = false;
     std::int64_t threads = 1;
+    bool score = false;                 // score samples at sample points and at the end
+    std::int64_t score_samples = 10000;
+    std::string score_data;             // the data set the scorer learns from ("" = --data)
+    std::string classifier;             // its cache ("" = runs/classifier_<data folder name>.safetensors)
 };
 
 // The flags every training program takes, with the defaults `o` holds.
@@ -65,6 +72,30 @@ inline void add_train_flags(Flags& flags, TrainOptions& o) {
     flags.add("--checkpoint-every", o.checkpoint_every, 0, big, "checkpoint every N steps, 0 for only at the end" + fallback(o.checkpoint_every));
     flags.add_switch("--resume", o.resume, "continue from OUT/checkpoint.safetensors if there is one");
     flags.add("--threads", o.threads, 1, 256, "threads for the matrix products (default 1; at most the CPUs available)");
+    flags.add_switch("--score", o.score, "score samples at each sample point and at the end (scores.csv)");
+    flags.add("--score-samples", o.score_samples, 2, 1'000'000, "images per score" + fallback(o.score_samples));
+    flags.add("--score-data", o.score_data, "the labelled data set the scorer's classifier learns from (default --data)");
+    flags.add("--classifier", o.classifier, "the scorer's cached classifier (default runs/classifier_<data folder>.safetensors)");
+}
+
+// Where the scorer's classifier for a data folder is cached by default.
+inline std::string default_classifier_path(const std::string& data) {
+    std::string name = std::filesystem::path(data).filename().string();
+    if (name.empty()) name = std::filesystem::path(data).parent_path().filename().string();
+    return "runs/classifier_" + (name.empty() ? std::string("data") : name) + ".safetensors";
+}
+
+struct ScoreOptions {
+    std::string samples;  // an IDX file of 28x28 images
+    std::string data = "data/mnist";
+    std::string classifier;
+    bool calibrate = false;
+};
+
+inline void add_score_flags(Flags& flags, ScoreOptions& o) {
+    flags.add("--data", o.data, "the labelled data set the classifier learns from, with its test set (default " + o.data + ")");
+    flags.add("--classifier", o.classifier, "the cached classifier (default runs/classifier_<data folder>.safetensors)");
+    flags.add_switch("--calibrate", o.calibrate, "score reference sets instead: real images, one class, noise, black");
 }
 
 struct GenerateOptions {
@@ -149,6 +180,10 @@ inline void write_loss_plot(const std::string& path, const LossLog& log, std::si
                     }));
 }
 
+inline constexpr const char* score_header = "step,frechet_distance,classes_over_5_percent,inception_score\n";
+
+inline void say_line(const std::string& line) { std::printf("%s\n", line.c_str()); }
+
 inline std::string step_name(std::int64_t step) {
     char buffer[32];
     std::snprintf(buffer, sizeof buffer, "%06lld", static_cast<long long>(step));
@@ -197,6 +232,36 @@ int train(Gan& gan, const ImageSet& images, const TrainOptions& o, Index image_r
         gan.save(checkpoint);
     };
 
+    // Scores at sample points and at the end, from noise of their own, into scores.csv.
+    std::unique_ptr<SampleScorer> scorer;
+    std::FILE* scores = nullptr;
+    Matrix<float> score_noise;
+    if (o.score) {
+        const std::string data = o.score_data.empty() ? o.data : o.score_data;
+        scorer = load_or_train_scorer(data, o.classifier.empty() ? default_classifier_path(data) : o.classifier, say_line);
+        score_noise.resize(gan.z_dim(), o.score_samples);
+        Rng(gan.seed() ^ sample_noise_salt ^ 0x9e3779b97f4a7c15ULL).fill_normal(score_noise);
+        const std::string path = o.out + "/scores.csv";
+        if (start == 0) write_file_atomically(path, score_header, std::strlen(score_header));
+        scores = std::fopen(path.c_str(), "a");
+        if (!scores) throw DataError("cannot append to " + path);
+    }
+    struct CloseScores {
+        std::FILE*& file;
+        ~CloseScores() {
+            if (file) std::fclose(file);
+        }
+    } close_scores{scores};
+    auto score_now = [&](std::int64_t step) {
+        if (!scorer) return;
+        const SampleScore s = scorer->score(gan.sample(score_noise));
+        std::printf("Score at step %lld (%lld samples): %s; classes: %s\n", static_cast<long long>(step),
+                    static_cast<long long>(s.samples), s.summary().c_str(), s.histogram().c_str());
+        std::fprintf(scores, "%lld,%.4f,%d,%.4f\n", static_cast<long long>(step), s.frechet_distance,
+                     s.classes_over_5_percent, s.inception_score);
+        std::fflush(scores);
+    };
+
     InterruptHandler interrupts;
     ProgressBar progress(o.steps, isatty(STDOUT_FILENO) != 0);
     const auto started = std::chrono::steady_clock::now();
@@ -226,8 +291,10 @@ int train(Gan& gan, const ImageSet& images, const TrainOptions& o, Index image_r
             std::printf("Epoch: %lld - D Loss: %.4f - G Loss: %.4f - D Acc: %.2f%%\n", static_cast<long long>(step - 1),
                         last.d_loss, last.g_loss, 100 * last.d_accuracy);
         }
-        if (o.sample_every > 0 && step % o.sample_every == 0)
+        if (o.sample_every > 0 && step % o.sample_every == 0) {
             write_samples(o.out + "/samples_step_" + step_name(step) + ".png", gan.sample(fixed_noise), image_rows, image_cols);
+            if (step < o.steps) score_now(step);
+        }
         if (o.checkpoint_every > 0 && step % o.checkpoint_every == 0) save_checkpoint(step);
         progress.draw(step, step - start, elapsed(), last.d_loss, last.g_loss, step == o.steps);
         if (interrupts.requested() && step < o.steps) break;
@@ -243,6 +310,7 @@ int train(Gan& gan, const ImageSet& images, const TrainOptions& o, Index image_r
         return InterruptHandler::exit_status(interrupts.signal());
     }
     write_samples(o.out + "/samples_final.png", gan.sample(fixed_noise), image_rows, image_cols);
+    score_now(step);
     const std::int64_t ran = o.steps - start;
     std::printf("Done: %lld steps in %.1f s (%.3f ms/step). Final D loss %.4f, G loss %.4f.\n"
                 "Wrote %s/samples_final.png, %s/losses.png, %s/losses.csv and %s\n",
@@ -272,6 +340,42 @@ void generate(Gan& gan, const GenerateOptions& o, Index image_rows, Index image_
     write_samples(o.out + ".png", images, image_rows, image_cols);
     std::printf("Wrote %lld images from %s (step %lld) to %s and %s.png\n", static_cast<long long>(o.count),
                 o.checkpoint.c_str(), static_cast<long long>(gan.steps_done()), o.out.c_str(), o.out.c_str());
+}
+
+// `score`: the score of an IDX file of images, or (--calibrate) of reference sets drawn from the
+// data set itself: 10000 random training images, the training images of class 1 only, uniform
+// noise, and black images.
+inline int score_command(const ScoreOptions& o) {
+    const auto scorer = load_or_train_scorer(o.data, o.classifier.empty() ? default_classifier_path(o.data) : o.classifier, say_line);
+    auto report = [](const std::string& what, const SampleScore& s) {
+        std::printf("%s: %lld samples, %s\n  classes: %s\n", what.c_str(), static_cast<long long>(s.samples),
+                    s.summary().c_str(), s.histogram().c_str());
+    };
+    if (!o.calibrate) {
+        const ImageSet images = ImageSet::load(o.samples);
+        if (images.image_rows() != 28 || images.image_cols() != 28)
+            throw DataError(text(o.samples, " holds ", images.image_rows(), "x", images.image_cols(), " images; the scorer takes 28x28"));
+        report(o.samples, scorer->score(images_as_floats(images.pixels(), 0, images.count())));
+        return 0;
+    }
+    const ImageSet train = ImageSet::load(require_data_file(o.data, "train-images-idx3-ubyte"));
+    const auto labels = load_labels(require_data_file(o.data, "train-labels-idx1-ubyte"), static_cast<std::size_t>(train.count()));
+    Rng rng(2026);
+    const Index n = std::min<Index>(10000, train.count());
+    Matrix<float> random(score_pixels, n), ones(score_pixels, 0), noise(score_pixels, n);
+    for (Index j = 0; j < n; ++j)
+        random.col(j) = train.pixels().col(static_cast<Index>(rng.uniform_index(static_cast<std::uint64_t>(train.count())))).cast<float>() / 255.0f;
+    std::vector<Index> of_class_one;
+    for (Index k = 0; k < train.count() && static_cast<Index>(of_class_one.size()) < n; ++k)
+        if (labels[static_cast<std::size_t>(k)] == 1) of_class_one.push_back(k);
+    ones.resize(score_pixels, static_cast<Index>(of_class_one.size()));
+    for (Index j = 0; j < ones.cols(); ++j) ones.col(j) = train.pixels().col(of_class_one[static_cast<std::size_t>(j)]).cast<float>() / 255.0f;
+    rng.fill_uniform(noise, 0.0f, 1.0f);
+    report("10000 random training images", scorer->score(random));
+    report("training images of class 1 only", scorer->score(ones));
+    report("uniform noise", scorer->score(noise));
+    report("black images", scorer->score(Matrix<float>::Zero(score_pixels, n)));
+    return 0;
 }
 
 // main()'s frame: runs `body`, turning errors into messages and exit statuses: 2 for a bad command

@@ -1,0 +1,148 @@
+// BatchNorm: Keras' semantics (batch statistics in training, moving statistics in inference,
+// frozen layers keep their statistics), gradients through the batch statistics against central
+// differences for feature vectors and channels-last images, and a negative control.
+#include "test_support.hpp"
+
+#include <tinygan/checkpoint.hpp>
+
+using namespace tinygan;
+
+namespace {
+
+// Negative control: a backward that ignores how the batch statistics depend on x (the inference
+// formula in training mode). Its dgamma and dbeta are right; its dx is not.
+class BatchNormWithoutCoupling : public BatchNorm<double> {
+public:
+    using BatchNorm<double>::BatchNorm;
+    const Matrix<double>& backward(const Matrix<double>& x, const Matrix<double>& dy, bool need_dx = true) {
+        const Matrix<double>& dx = BatchNorm<double>::backward(x, dy, need_dx);
+        // Recompute dx = gamma dy / sigma with the batch's sigma.
+        const Index c = channels();
+        const Eigen::Map<const Matrix<double>> X(x.data(), c, x.size() / c);
+        const Eigen::VectorXd mean = X.rowwise().mean();
+        const Eigen::VectorXd sigma =
+            ((X.colwise() - mean).rowwise().squaredNorm() / static_cast<double>(X.cols())).array().sqrt().matrix();
+        wrong_ = dx;
+        Eigen::Map<Matrix<double>> W(wrong_.data(), c, x.size() / c);
+        const Eigen::Map<const Matrix<double>> DY(dy.data(), c, dy.size() / c);
+        Matrix<double> gamma;
+        for_each_parameter([&](const Parameter<double>& p) {
+            if (std::string(p.name) == "gamma") gamma = p.value;
+        });
+        W = (DY.array().colwise() * (gamma.col(0).array() / (sigma.array().square() + 1e-3).sqrt())).matrix();
+        return wrong_;
+    }
+
+private:
+    Matrix<double> wrong_;
+};
+
+template <class Layer>
+void randomize_gamma_beta(Layer& layer, Rng& rng) {
+    layer.for_each_parameter([&](const Parameter<double>& p) {
+        if (std::string(p.name) == "gamma") p.value = test::random_matrix<double>(p.value.rows(), 1, rng).array() + 1.5;
+        if (std::string(p.name) == "beta") p.value = test::random_matrix<double>(p.value.rows(), 1, rng);
+    });
+}
+
+}  // namespace
+
+TEST_CASE("BatchNorm in training mode normalizes with the batch statistics and moves its moving ones") {
+    BatchNorm<double> layer(2, 0.8, 1e-3);
+    Matrix<double> x(2, 4);
+    x << 1, 2, 3, 4,   // mean 2.5, biased variance 1.25
+        10, 10, 10, 10;  // mean 10, variance 0
+    const Matrix<double> y = layer.forward(x);
+    CHECK(y(0, 0) == doctest::Approx((1 - 2.5) / std::sqrt(1.25 + 1e-3)));
+    CHECK(y.row(1).isZero());
+    Matrix<double> moving_mean, moving_variance;
+    layer.for_each_parameter([&](const Parameter<double>& p) {
+        if (std::string(p.name) == "moving_mean") moving_mean = p.value;
+        if (std::string(p.name) == "moving_variance") moving_variance = p.value;
+        CHECK(p.is_state == (std::string(p.name).rfind("moving", 0) == 0));
+        CHECK(p.trainable != p.is_state);
+    });
+    CHECK(moving_mean(0, 0) == doctest::Approx(0.2 * 2.5));    // 0.8 * 0 + 0.2 * 2.5
+    CHECK(moving_variance(0, 0) == doctest::Approx(0.8 + 0.2 * 1.25));
+    // Inference normalizes with the moving statistics instead.
+    layer.set_training(false);
+    const Matrix<double> z = layer.forward(x);
+    CHECK(z(0, 0) == doctest::Approx((1 - 0.5) / std::sqrt(1.05 + 1e-3)));
+    // Frozen: still the batch statistics in training mode, but the moving ones stay.
+    layer.set_training(true);
+    layer.trainable(false);
+    layer.forward(x * 3.0);
+    layer.for_each_parameter([&](const Parameter<double>& p) {
+        if (std::string(p.name) == "moving_mean") CHECK(p.value == moving_mean);
+    });
+    TINYGAN_CHECK_THROWS_WITH_FRAGMENT(layer.forward(Matrix<double>::Ones(2, 1)), ShapeError, "needs more than one value per channel");
+}
+
+TEST_CASE("BatchNorm's gradients through the batch statistics match central differences; a negative control fails") {
+    Rng rng(91);
+    BatchNorm<double> layer(5, 0.9, 1e-3);
+    randomize_gamma_beta(layer, rng);
+    Matrix<double> x = test::random_matrix<double>(5, 6, rng);
+    x.col(0).array() += 3;  // uneven, so the statistics matter
+    const GradientReport report = check_gradients(layer, x, rng);
+    CHECK(report.entries_checked == 5 + 5 + 30);  // gamma, beta and the input; the moving statistics are state
+    CHECK_MESSAGE(report.passed(1e-6), report.worst_entry, " ", report.non_finite);
+    BatchNormWithoutCoupling wrong(5, 0.9, 1e-3);
+    randomize_gamma_beta(wrong, rng);
+    const GradientReport wrong_report = check_gradients(wrong, x, rng);
+    CHECK_FALSE(wrong_report.passed(1e-6));
+    CHECK(wrong_report.worst_entry.rfind("input (", 0) == 0);
+    // Inference mode: an affine map, also checked.
+    layer.set_training(false);
+    CHECK(check_gradients(layer, x, rng).passed(1e-6));
+}
+
+TEST_CASE("BatchNorm over the channels of channels-last images: statistics per channel over batch and pixels") {
+    Rng rng(92);
+    BatchNorm<double> layer(4, 0.9, 1e-5);
+    randomize_gamma_beta(layer, rng);
+    // Samples of shape (2, 3, 4): 6 pixels of 4 channels, channel fastest; batch 3.
+    const auto x = test::random_matrix<double>(24, 3, rng);
+    const GradientReport report = check_gradients(layer, x, rng);
+    CHECK_MESSAGE(report.passed(1e-6), report.worst_entry, " ", report.non_finite);
+    // Independently: channel c's values are rows c, c+4, c+8, ... of every column.
+    layer.set_training(true);
+    const Matrix<double> y = layer.forward(x);
+    Eigen::VectorXd values(18);
+    for (Index j = 0, k = 0; j < 3; ++j)
+        for (Index pixel = 0; pixel < 6; ++pixel) values(k++) = x(pixel * 4 + 2, j);
+    const double mean = values.mean(), variance = (values.array() - mean).square().mean();
+    Matrix<double> gamma, beta;
+    layer.for_each_parameter([&](const Parameter<double>& p) {
+        if (std::string(p.name) == "gamma") gamma = p.value;
+        if (std::string(p.name) == "beta") beta = p.value;
+    });
+    CHECK(y(1 * 4 + 2, 1) == doctest::Approx(gamma(2, 0) * (x(1 * 4 + 2, 1) - mean) / std::sqrt(variance + 1e-5) + beta(2, 0)));
+    // In a Sequential it takes the last axis of the image as its channels.
+    auto model = make_sequential("m", Flatten<double>({2, 3, 4}), Reshape<double>({2, 3, 4}), BatchNorm<double>(4));
+    CHECK(model.output_shape() == Shape{2, 3, 4});
+    TINYGAN_CHECK_THROWS_WITH_FRAGMENT(make_sequential("m", Dense<double>(3, 6), BatchNorm<double>(4)), ShapeError,
+                                       "layer 1 (BatchNorm 4) expects samples whose last axis has 4 channels");
+}
+
+TEST_CASE("BatchNorm's moving statistics are saved and restored with the model, and PyTorch's variance is available") {
+    Rng rng(93);
+    auto model = make_sequential("m", Dense<float>(3, 4, rng), BatchNorm<float>(4, 0.5));
+    model.forward(test::random_matrix<float>(3, 8, rng));  // moves the statistics
+    TensorFile file;
+    save_model(file, "m", model);
+    CHECK(file.find("m.batch_norm_1.moving_mean") != nullptr);
+    CHECK(file.find("m.batch_norm_1.moving_variance")->shape == std::vector<std::int64_t>{4});
+    auto restored = make_sequential("m", Dense<float>(3, 4), BatchNorm<float>(4, 0.5));
+    load_model(file, "m", restored, "file");
+    CHECK(test::parameters_of(restored) == test::parameters_of(model));
+    CHECK(restored.parameter_count() == 16 + 16);
+    CHECK(restored.trainable_parameter_count() == 16 + 8);  // the moving statistics are not trainable
+    BatchNorm<double> torch_like(1, BatchNorm<double>::Options{0.0, 1e-5, true});
+    Matrix<double> x(1, 4);
+    x << 1, 2, 3, 4;
+    torch_like.forward(x);
+    torch_like.for_each_parameter([&](const Parameter<double>& p) {
+        if (std::string(p.name) == "moving_variance") CHECK(p.value(0, 0) == doctest::Approx(5.0 / 3));  // unbiased
+    });
+}
