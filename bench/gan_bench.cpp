@@ -2,7 +2,7 @@
 // peak (the floor), and each layer's forward and backward. bench/run_bench.py drives it alongside
 // the PyTorch port; see bench/README.md for the method and the numbers.
 //
-//   gan_bench step   --data DIR [--threads N] [--steps N] [--warmup N]
+//   gan_bench step   --data DIR [--recipe document|keras-gan] [--threads N] [--steps N] [--warmup N]
 //   gan_bench peak   [--threads N]
 //   gan_bench layers [--threads N]
 #include "mnist_gan.hpp"
@@ -13,6 +13,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 namespace {
@@ -20,8 +21,8 @@ namespace {
 using Clock = std::chrono::steady_clock;
 using mnist_gan::Mat;
 
-// GEMM FLOPs of one reference step (2*m*n*k per product; bench/README.md derives the sum).
-constexpr double step_gemm_flops = 66.66e6;
+// GEMM FLOPs of one step of each recipe (2*m*n*k per product; bench/README.md derives the sums).
+constexpr double document_step_flops = 66.66e6, keras_gan_step_flops = 600.1e6;
 
 double seconds_since(Clock::time_point start) { return std::chrono::duration<double>(Clock::now() - start).count(); }
 
@@ -32,7 +33,7 @@ double median(std::vector<double> v) {
 }
 
 struct Args {
-    std::string mode, data = "data/mnist";
+    std::string mode, data = "data/mnist", recipe = "document";
     int threads = 1, steps = 2000, warmup = 200;
 };
 
@@ -46,6 +47,7 @@ Args parse(int argc, char** argv) {
     for (int i = 2; i + 1 < argc; i += 2) {
         const std::string flag = argv[i], value = argv[i + 1];
         if (flag == "--data") a.data = value;
+        else if (flag == "--recipe") a.recipe = value;
         else if (flag == "--threads") a.threads = std::atoi(value.c_str());
         else if (flag == "--steps") a.steps = std::atoi(value.c_str());
         else if (flag == "--warmup") a.warmup = std::atoi(value.c_str());
@@ -61,9 +63,10 @@ Args parse(int argc, char** argv) {
     return a;
 }
 
+template <class Recipe>
 int bench_step(const Args& a) {
     const tinygan::ImageSet images = tinygan::ImageSet::load(a.data + "/train-images-idx3-ubyte");
-    mnist_gan::Gan gan(mnist_gan::Config{100, 32, 1});
+    mnist_gan::RecipeGan<Recipe> gan(mnist_gan::Config{100, 32, 1, Recipe::default_learning_rate});
     for (int i = 0; i < a.warmup; ++i) gan.step(images);
     std::vector<double> times;
     times.reserve(static_cast<std::size_t>(a.steps));
@@ -74,19 +77,27 @@ int bench_step(const Args& a) {
         times.push_back(seconds_since(start));
     }
     const double ms = 1000 * median(times);
-    std::printf("tinygan threads=%d steps=%d ms_per_step=%.4f gemm_gflops=%.2f final_d_loss=%.4f final_g_loss=%.4f\n",
-                tinygan::num_threads(), a.steps, ms, step_gemm_flops / (ms * 1e-3) / 1e9, last.d_loss, last.g_loss);
+    const double flops = std::is_same_v<Recipe, mnist_gan::DocumentRecipe> ? document_step_flops : keras_gan_step_flops;
+    std::printf("tinygan recipe=%s threads=%d steps=%d ms_per_step=%.4f gemm_gflops=%.2f final_d_loss=%.4f final_g_loss=%.4f\n",
+                Recipe::name, tinygan::num_threads(), a.steps, ms, flops / (ms * 1e-3) / 1e9, last.d_loss, last.g_loss);
     return 0;
 }
 
+// Eigen's own GEMM on big square matrices; with more than one thread, the columns are split
+// between tinygan's threads (Eigen runs single-threaded here: tinygan's programs use no OpenMP).
 int bench_peak(const Args&) {
     for (int n : {1024, 2048}) {
         Mat A = Mat::Random(n, n), B = Mat::Random(n, n), C(n, n);
-        C.noalias() = A * B;  // warm-up
+        auto product = [&] {
+            tinygan::detail::parallel_for(n, 64, 1e12, [&](tinygan::Index begin, tinygan::Index end) {
+                C.middleCols(begin, end - begin).noalias() = A * B.middleCols(begin, end - begin);
+            });
+        };
+        product();  // warm-up
         double best = 1e30;
         for (int rep = 0; rep < 5; ++rep) {
             const auto start = Clock::now();
-            C.noalias() = A * B;
+            product();
             best = std::min(best, seconds_since(start));
         }
         std::printf("peak threads=%d n=%d gflops=%.2f\n", tinygan::num_threads(), n, 2.0 * n * n * n / best / 1e9);
@@ -142,7 +153,8 @@ int main(int argc, char** argv) {
     const Args a = parse(argc, argv);
     tinygan::set_num_threads(a.threads);
     try {
-        if (a.mode == "step") return bench_step(a);
+        if (a.mode == "step" && a.recipe == "document") return bench_step<mnist_gan::DocumentRecipe>(a);
+        if (a.mode == "step" && a.recipe == "keras-gan") return bench_step<mnist_gan::KerasGanRecipe>(a);
         if (a.mode == "peak") return bench_peak(a);
         if (a.mode == "layers") return bench_layers(a);
     } catch (const std::exception& e) {

@@ -17,7 +17,7 @@ import sys
 import tempfile
 import time
 
-STEP_GEMM_MFLOP = 66.66  # bench/README.md derives it from the shapes
+STEP_GEMM_MFLOP = {"document": 66.66, "keras-gan": 600.1}  # bench/README.md derives them from the shapes
 
 
 def run(cmd, env=None):
@@ -80,33 +80,64 @@ def main():
         out, _, _ = run([bench, "peak", "--threads", str(t)])
         peak[t] = max(float(g) for g in re.findall(r"gflops=([\d.]+)", out))
 
-    step = {1: [], 2: []}
-    torch_ms = {1: [], 2: []}
     torch_info = ""
-    for t in (1, 2):
-        for r in range(args.rounds):  # alternate the two, so drift in the machine hits both
-            out, _, _ = run([bench, "step", "--data", args.data, "--threads", str(t), "--steps", str(args.steps)])
-            step[t].append(float(field(out, "ms_per_step")))
-            out, _, _ = run([sys.executable, torch_script, "--data", args.data, "--threads", str(t),
-                             "--steps", str(max(1000, args.steps // 2))], env=torch_env(t))
-            torch_ms[t].append(float(field(out, "ms_per_step")))
-            torch_info = f"torch {field(out, 'torch')}, BLAS loaded: {field(out, 'blas_libs')}"
 
-    say("| threads | tinygan ms/step | PyTorch ms/step | tinygan / PyTorch (median of pairs) | GEMM peak GFLOP/s | floor ms/step | tinygan GEMM GFLOP/s | fraction of peak |")
-    say("|---|---|---|---|---|---|---|---|")
-    for t in (1, 2):
-        ms = statistics.median(step[t])
-        ratios = [a / b for a, b in zip(step[t], torch_ms[t])]
-        floor = STEP_GEMM_MFLOP / 1e3 / peak[t] * 1e3
-        achieved = STEP_GEMM_MFLOP / ms
-        say(f"| {t} | {ms:.3f} | {statistics.median(torch_ms[t]):.3f} | {statistics.median(ratios):.2f} "
-            f"| {peak[t]:.0f} | {floor:.3f} | {achieved:.1f} | {achieved / peak[t]:.0%} |")
-    say()
-    say(f"Per-pair tinygan/PyTorch ratios, 1 thread: {', '.join(f'{a / b:.2f}' for a, b in zip(step[1], torch_ms[1]))}; "
-        f"2 threads: {', '.join(f'{a / b:.2f}' for a, b in zip(step[2], torch_ms[2]))}")
-    say(f"tinygan medians per run (ms), 1 thread: {step[1]}; 2 threads: {step[2]}")
-    say(f"PyTorch medians per run (ms), 1 thread: {torch_ms[1]}; 2 threads: {torch_ms[2]}")
+    def pairs(recipe, t, steps, torch_steps):
+        """Alternating runs of tinygan and the PyTorch port, so drift in the machine hits both."""
+        nonlocal torch_info
+        ours, theirs = [], []
+        for r in range(args.rounds):
+            out, _, _ = run([bench, "step", "--recipe", recipe, "--data", args.data, "--threads", str(t), "--steps", str(steps)])
+            ours.append(float(field(out, "ms_per_step")))
+            out, _, _ = run([sys.executable, torch_script, "--recipe", recipe, "--data", args.data, "--threads", str(t),
+                             "--steps", str(torch_steps), "--warmup", str(max(20, torch_steps // 10))], env=torch_env(t))
+            theirs.append(float(field(out, "ms_per_step")))
+            torch_info = f"torch {field(out, 'torch')}, BLAS loaded: {field(out, 'blas_libs')}"
+        return ours, theirs
+
+    for recipe, steps, torch_steps in (("document", args.steps, max(1000, args.steps // 2)), ("keras-gan", 300, 200)):
+        say(f"Recipe {recipe} ({STEP_GEMM_MFLOP[recipe]} MFLOP of matrix products a step):")
+        say()
+        say("| threads | tinygan ms/step | PyTorch ms/step | tinygan / PyTorch (median of pairs) | GEMM peak GFLOP/s | floor ms/step | tinygan GEMM GFLOP/s | fraction of peak |")
+        say("|---|---|---|---|---|---|---|---|")
+        details = []
+        for t in (1, 2):
+            ours, theirs = pairs(recipe, t, steps, torch_steps)
+            ms = statistics.median(ours)
+            ratios = [a / b for a, b in zip(ours, theirs)]
+            floor = STEP_GEMM_MFLOP[recipe] / 1e3 / peak[t] * 1e3
+            achieved = STEP_GEMM_MFLOP[recipe] / ms
+            say(f"| {t} | {ms:.3f} | {statistics.median(theirs):.3f} | {statistics.median(ratios):.2f} "
+                f"| {peak[t]:.0f} | {floor:.3f} | {achieved:.1f} | {achieved / peak[t]:.0%} |")
+            details.append(f"{t} thread{'s' if t > 1 else ''}: tinygan {ours}, PyTorch {theirs}, ratios "
+                           f"{', '.join(f'{r:.2f}' for r in ratios)}")
+        say()
+        say("Per run (ms/step): " + "; ".join(details))
+        say()
     say(f"PyTorch side: {torch_info}, OPENBLAS_CORETYPE={torch_env(1).get('OPENBLAS_CORETYPE', '(auto)')}")
+    say()
+
+    # A busy machine: another process keeps one core busy the whole time (pinned to the last CPU).
+    hog = subprocess.Popen(["taskset", "-c", str(os.cpu_count() - 1), sys.executable, "-c", "while True: pass"])
+    try:
+        time.sleep(1)
+        busy = {1: [], 2: []}
+        for r in range(args.rounds):
+            for t in (1, 2):
+                out, _, _ = run([bench, "step", "--data", args.data, "--threads", str(t), "--steps", str(args.steps)])
+                busy[t].append(float(field(out, "ms_per_step")))
+    finally:
+        hog.kill()
+        hog.wait()
+    ratio = [b / a for a, b in zip(busy[1], busy[2])]
+    say("Busy machine (a CPU-bound process pinned to one of the cores), document recipe:")
+    say()
+    say("| threads | tinygan ms/step (median of runs) | 2 threads / 1 thread (median of pairs) |")
+    say("|---|---|---|")
+    say(f"| 1 | {statistics.median(busy[1]):.3f} | |")
+    say(f"| 2 | {statistics.median(busy[2]):.3f} | {statistics.median(ratio):.2f} |")
+    say()
+    say(f"Per run (ms/step), 1 thread: {busy[1]}; 2 threads: {busy[2]}")
     say()
 
     out, _, _ = run([bench, "layers"])

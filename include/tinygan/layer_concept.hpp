@@ -46,6 +46,9 @@ namespace tinygan {
 
     Optional: void set_training(bool);  for layers that behave differently when training
     (BatchNorm, Dropout); Sequential forwards the mode to the layers that have it.
+    Optional: void build(const Shape& input);  for layers that need the whole input shape, not
+    only its size (Conv2D: height and width); Sequential calls it once, when it is built, with
+    the shape the layer before produces.
 */
 
 namespace detail {
@@ -79,6 +82,7 @@ TINYGAN_DETECT_MEMBER(has_description, std::declval<const L&>().description())
 TINYGAN_DETECT_MEMBER(has_parameter_count, std::declval<const L&>().parameter_count())
 TINYGAN_DETECT_MEMBER(has_trainable_flag, (std::declval<const L&>().trainable(), std::declval<L&>().trainable(true)))
 TINYGAN_DETECT_MEMBER(has_training_mode, std::declval<L&>().set_training(true))
+TINYGAN_DETECT_MEMBER(has_build, std::declval<L&>().build(std::declval<const Shape&>()))
 
 #undef TINYGAN_DETECT_MEMBER
 

@@ -246,13 +246,14 @@ private:
                                                "Flatten({28, 28, 1}))"));
         shapes_.assign(1, *first_input);
         std::string previous = "the model input";
-        detail::tuple_for_each(layers_, [&](const auto& layer, auto index) {
-            const Shape& input = shapes_.back();
+        detail::tuple_for_each(layers_, [&](auto& layer, auto index) {
+            const Shape input = shapes_.back();
             const std::string mismatch = layer.input_mismatch(input);
             if (!mismatch.empty())
                 throw ShapeError(detail::concat("layer ", std::size_t(index), " (", layer.description(), ") ",
                                                 mismatch, ", but ", previous, " produces ", element_count(input),
                                                 " ", to_string(input)));
+            if constexpr (detail::has_build<std::decay_t<decltype(layer)>>::value) layer.build(input);
             shapes_.push_back(layer.output_shape(input));
             previous = detail::concat("layer ", std::size_t(index), " (", layer.description(), ")");
         });

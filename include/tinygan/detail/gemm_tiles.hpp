@@ -15,6 +15,7 @@
 #pragma once
 
 #include "../config.hpp"
+#include "../parallel.hpp"
 
 #include <algorithm>
 #include <cstddef>
@@ -68,6 +69,19 @@ void multiply_in_tiles(Dst&& dst, const Lhs& lhs, const Rhs& rhs, Index first_ro
             r += n;
         }
     }
+}
+
+// dst (+)= lhs * rhs for products with many columns (convolutions: a column per output pixel),
+// split between threads by column tiles. The tiles depend only on the product's shape, so the
+// numbers do not depend on the thread count.
+template <class Dst, class Lhs, class Rhs>
+void multiply_columns_in_parallel(Dst&& dst, const Lhs& lhs, const Rhs& rhs, bool accumulate = false) {
+    using Scalar = typename Lhs::Scalar;
+    const Index rows = lhs.rows(), depth = lhs.cols(), cols = rhs.cols();
+    const Index tile_cols = gemm_tile_cols<Scalar>(std::min(gemm_tile_depth, depth), cols);
+    parallel_for(cols, tile_cols, 2.0 * rows * depth * cols, [&](Index begin, Index end) {
+        multiply_in_tiles(dst.middleCols(begin, end - begin), lhs, rhs.middleCols(begin, end - begin), 0, rows, accumulate);
+    });
 }
 
 }  // namespace tinygan::detail

@@ -43,7 +43,8 @@ public:
         if (element_count(input) == element_count(target_)) return {};
         return detail::concat("needs ", element_count(target_), " elements per sample");
     }
-    std::optional<Shape> declared_input_shape() const { return std::nullopt; }
+    // As a first layer it takes flat samples of the same size: Reshape({28, 28, 1}) expects 784 features.
+    std::optional<Shape> declared_input_shape() const { return Shape{element_count(target_)}; }
     std::string type_name() const { return "Reshape"; }
     std::string description() const { return "Reshape to " + to_string(target_); }
 
