@@ -3,8 +3,10 @@
 // the PyTorch port; see bench/README.md for the method and the numbers.
 //
 //   gan_bench step   --data DIR [--recipe document|keras-gan] [--threads N] [--steps N] [--warmup N]
+//   gan_bench dcgan  --data DIR [--threads N] [--steps N] [--warmup N]
 //   gan_bench peak   [--threads N]
 //   gan_bench layers [--threads N]
+#include "dcgan.hpp"
 #include "mnist_gan.hpp"
 
 #include <algorithm>
@@ -22,7 +24,7 @@ using Clock = std::chrono::steady_clock;
 using mnist_gan::Mat;
 
 // GEMM FLOPs of one step of each recipe (2*m*n*k per product; bench/README.md derives the sums).
-constexpr double document_step_flops = 66.66e6, keras_gan_step_flops = 600.1e6;
+constexpr double document_step_flops = 66.66e6, keras_gan_step_flops = 599.6e6, dcgan_step_flops = 16.03e9;
 
 double seconds_since(Clock::time_point start) { return std::chrono::duration<double>(Clock::now() - start).count(); }
 
@@ -108,7 +110,7 @@ int bench_peak(const Args&) {
 // Median microseconds of f over many calls.
 template <class F>
 double time_us(F&& f, int reps = 2000) {
-    for (int i = 0; i < 100; ++i) f();
+    for (int i = 0; i < std::min(100, reps); ++i) f();
     std::vector<double> t;
     t.reserve(static_cast<std::size_t>(reps));
     for (int i = 0; i < reps; ++i) {
@@ -147,6 +149,40 @@ int bench_layers(const Args&) {
     return 0;
 }
 
+// The DCGAN's whole step (examples/dcgan), median ms/step, then each layer's forward and backward
+// at batch 64 in the step's own order of shapes.
+int bench_dcgan(const Args& a) {
+    const tinygan::ImageSet images = tinygan::ImageSet::load(a.data + "/train-images-idx3-ubyte");
+    dcgan::Dcgan gan(dcgan::Config{}, images.count());
+    for (int i = 0; i < a.warmup; ++i) gan.step(images);
+    std::vector<double> times;
+    dcgan::StepResult last{};
+    for (int i = 0; i < a.steps; ++i) {
+        const auto start = Clock::now();
+        last = gan.step(images);
+        times.push_back(seconds_since(start));
+    }
+    const double ms = 1000 * median(times);
+    std::printf("tinygan dcgan threads=%d steps=%d ms_per_step=%.2f gemm_gflops=%.2f final_d_loss=%.4f final_g_loss=%.4f\n",
+                tinygan::num_threads(), a.steps, ms, dcgan_step_flops / (ms * 1e-3) / 1e9, last.d_loss, last.g_loss);
+    auto each_layer = [&](auto& model, const char* which, Mat x) {
+        model.set_training(true);
+        model.for_each_layer([&](auto& layer, auto index) {
+            const Mat input = x;
+            const Mat& y = layer.forward(input);
+            Mat dy = Mat::Random(y.rows(), y.cols());
+            x = y;
+            const double forward = time_us([&] { layer.forward(input); }, 20);
+            const double backward = time_us([&] { layer.backward(input, dy, true); }, 20);
+            std::printf("layer %s %zu %-28s forward_us=%10.1f backward_us=%10.1f\n", which, std::size_t(index),
+                        layer.description().c_str(), forward, backward);
+        });
+    };
+    each_layer(gan.generator(), "G", Mat::Random(100, 64));
+    each_layer(gan.discriminator(), "D", Mat::Random(784, 64));
+    return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -156,6 +192,7 @@ int main(int argc, char** argv) {
         if (a.mode == "step" && a.recipe == "document") return bench_step<mnist_gan::DocumentRecipe>(a);
         if (a.mode == "step" && a.recipe == "keras-gan") return bench_step<mnist_gan::KerasGanRecipe>(a);
         if (a.mode == "peak") return bench_peak(a);
+        if (a.mode == "dcgan") return bench_dcgan(a);
         if (a.mode == "layers") return bench_layers(a);
     } catch (const std::exception& e) {
         std::fprintf(stderr, "gan_bench: %s\n", e.what());

@@ -17,7 +17,8 @@ import sys
 import tempfile
 import time
 
-STEP_GEMM_MFLOP = {"document": 66.66, "keras-gan": 600.1}  # bench/README.md derives them from the shapes
+DCGAN_GFLOP = 16.03  # bench/README.md derives it from the shapes
+STEP_GEMM_MFLOP = {"document": 66.66, "keras-gan": 599.6}  # bench/README.md derives them from the shapes
 
 
 def run(cmd, env=None):
@@ -61,6 +62,8 @@ def main():
     ap.add_argument("--rounds", type=int, default=5)
     ap.add_argument("--steps", type=int, default=2000)
     ap.add_argument("--out", default="bench/results-latest.md")
+    ap.add_argument("--libtorch-build", default="build-torch")
+    ap.add_argument("--dcgan-rounds", type=int, default=3)
     args = ap.parse_args()
     bench = os.path.join(args.build, "bench", "gan_bench")
     gan = os.path.join(args.build, "examples", "mnist_gan")
@@ -117,6 +120,44 @@ def main():
     say(f"PyTorch side: {torch_info}, OPENBLAS_CORETYPE={torch_env(1).get('OPENBLAS_CORETYPE', '(auto)')}")
     say()
 
+    # The DCGAN against libtorch C++ and PyTorch Python, alternating, at 1 and 2 threads.
+    libtorch = os.path.join(args.libtorch_build, "bench", "libtorch_dcgan")
+    dcgan_script = os.path.join(os.path.dirname(__file__), "pytorch_dcgan.py")
+    if args.dcgan_rounds > 0:
+        say(f"DCGAN ({DCGAN_GFLOP} GFLOP of matrix products a step in tinygan; batch 64):")
+        say()
+        say("| threads | tinygan ms/step | libtorch ms/step | PyTorch ms/step | tinygan / libtorch | tinygan / PyTorch | floor ms/step | tinygan GFLOP/s |")
+        say("|---|---|---|---|---|---|---|---|")
+        runs = []
+        for t in (1, 2):
+            ours, lt, pt = [], [], []
+            for r in range(args.dcgan_rounds):
+                out, _, _ = run([bench, "dcgan", "--data", args.data, "--threads", str(t), "--steps", "20", "--warmup", "3"])
+                ours.append(float(field(out, "ms_per_step")))
+                if r == 0:
+                    layer_lines = [l for l in out.splitlines() if l.startswith("layer ")]
+                out, _, _ = run([libtorch, "--data", args.data, "--threads", str(t), "--steps", "20", "--warmup", "3"],
+                                env=dict(torch_env(t), LD_LIBRARY_PATH=""))
+                lt.append(float(field(out, "ms_per_step")))
+                out, _, _ = run([sys.executable, dcgan_script, "--data", args.data, "--threads", str(t), "--steps", "20",
+                                 "--warmup", "3"], env=dict(torch_env(t), LD_LIBRARY_PATH=""))
+                pt.append(float(field(out, "ms_per_step")))
+            ms = statistics.median(ours)
+            say(f"| {t} | {ms:.1f} | {statistics.median(lt):.1f} | {statistics.median(pt):.1f} "
+                f"| {statistics.median(a / b for a, b in zip(ours, lt)):.2f} | {statistics.median(a / b for a, b in zip(ours, pt)):.2f} "
+                f"| {DCGAN_GFLOP / peak[t] * 1e3:.1f} | {DCGAN_GFLOP / ms * 1e3:.1f} |")
+            runs.append(f"{t} thread{'s' if t > 1 else ''}: tinygan {ours}, libtorch {lt}, PyTorch {pt}")
+        say()
+        say("Per run (ms/step): " + "; ".join(runs))
+        say()
+        say("DCGAN per layer, batch 64, 2 threads (median microseconds, tinygan):")
+        say()
+        say("```")
+        for line in layer_lines:
+            say(line.replace("layer ", "", 1))
+        say("```")
+        say()
+
     # A busy machine: another process keeps one core busy the whole time (pinned to the last CPU).
     hog = subprocess.Popen(["taskset", "-c", str(os.cpu_count() - 1), sys.executable, "-c", "while True: pass"])
     try:
@@ -166,6 +207,11 @@ def main():
         say()
         say(f"Compile cost (g++ -O3 -march=native): a file that only includes tinygan/gan.hpp: {seconds:.2f} s, "
             f"{rss:.0f} MiB peak;", )
+        conv_source = os.path.join(tmp, "only_conv.cpp")
+        with open(conv_source, "w") as f:
+            f.write("#include <tinygan/conv.hpp>\nint main() { return 0; }\n")
+        _, conv_seconds, conv_rss = run(flags + [conv_source, "-o", os.path.join(tmp, "c.o")])
+        lines[-1] += f" a file that only includes tinygan/conv.hpp: {conv_seconds:.2f} s, {conv_rss:.0f} MiB peak;"
         example = os.path.join(os.path.dirname(__file__), "..", "examples", "mnist_gan", "main.cpp")
         _, seconds, rss = run(flags + [example, "-o", os.path.join(tmp, "b.o")])
         lines[-1] += f" the mnist_gan example: {seconds:.2f} s, {rss:.0f} MiB peak."

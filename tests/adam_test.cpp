@@ -71,10 +71,11 @@ TEST_CASE("Adam skips frozen tensors and refuses a model whose trainable tensors
     TINYGAN_CHECK_THROWS_WITH_FRAGMENT(adam_for_first.step(model), ArgumentError,
                                        "built for 2 trainable parameter tensors but the model passed to step() has 4");
     model.layer<2>().trainable(false);
-    const Matrix<float> frozen_before = model.layer<2>().kernel();
+    const Matrix<float> frozen_before = model.layer<2>().kernel(), first_before = model.layer<0>().kernel();
     model.for_each_parameter([](const Parameter<float>& p) { p.gradient.setOnes(); });
     adam_for_first.step(model);  // now the trainable tensors match: only layer 0 moves
     CHECK(model.layer<2>().kernel() == frozen_before);
+    CHECK((model.layer<0>().kernel() - first_before).cwiseAbs().minCoeff() > 0);
     CHECK(adam_for_first.iterations() == 1);
 }
 
@@ -91,4 +92,36 @@ TEST_CASE("Adam rejects bad options") {
     TINYGAN_CHECK_THROWS_WITH_FRAGMENT(Adam<float>(layer, options), ArgumentError, "epsilon must be a positive number");
     layer.trainable(false);
     TINYGAN_CHECK_THROWS_WITH_FRAGMENT(Adam<float>(layer), ArgumentError, "no trainable parameters");
+}
+
+TEST_CASE("Adam with PyTorch's epsilon follows PyTorch's formula, not Keras'") {
+    // PyTorch: m_hat = m / (1 - b1^t), v_hat = v / (1 - b2^t), p -= lr m_hat / (sqrt(v_hat) + eps),
+    // written out here for one scalar; tinygan computes it as Keras' form with a scaled epsilon.
+    Dense<double> layer(1, 1);
+    layer.set_kernel(Matrix<double>::Constant(1, 1, 0.5));
+    AdamOptions options;
+    options.learning_rate = 2e-4;
+    options.beta_1 = 0.5;
+    options.beta_2 = 0.5;
+    options.epsilon = 1e-3;  // large, so where it sits makes a visible difference
+    options.pytorch_epsilon = true;
+    Adam<double> adam(layer, options);
+    Matrix<double> x(1, 1), dy(1, 1);
+    x << 1;
+    double p = 0.5, m = 0, v = 0, keras_p = 0.5, keras_m = 0, keras_v = 0;
+    for (int t = 1; t <= 6; ++t) {
+        const double g = 0.01 * t;  // dW = dy x
+        dy << g;
+        layer.forward(x);
+        layer.backward(x, dy);
+        adam.step(layer);
+        m = 0.5 * m + 0.5 * g;
+        v = 0.5 * v + 0.5 * g * g;
+        p -= 2e-4 * (m / (1 - std::pow(0.5, t))) / (std::sqrt(v / (1 - std::pow(0.5, t))) + 1e-3);
+        keras_m = 0.5 * keras_m + 0.5 * g;
+        keras_v = 0.5 * keras_v + 0.5 * g * g;
+        keras_p -= 2e-4 * std::sqrt(1 - std::pow(0.5, t)) / (1 - std::pow(0.5, t)) * keras_m / (std::sqrt(keras_v) + 1e-3);
+        CHECK(layer.kernel()(0, 0) == doctest::Approx(p).epsilon(1e-12));
+    }
+    CHECK(std::abs(p - keras_p) > 1e-7);  // the two forms really differ here
 }

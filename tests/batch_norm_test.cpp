@@ -25,10 +25,7 @@ public:
         wrong_ = dx;
         Eigen::Map<Matrix<double>> W(wrong_.data(), c, x.size() / c);
         const Eigen::Map<const Matrix<double>> DY(dy.data(), c, dy.size() / c);
-        Matrix<double> gamma;
-        for_each_parameter([&](const Parameter<double>& p) {
-            if (std::string(p.name) == "gamma") gamma = p.value;
-        });
+        const Matrix<double> gamma = test::tensor_of(*this, "gamma");
         W = (DY.array().colwise() * (gamma.col(0).array() / (sigma.array().square() + 1e-3).sqrt())).matrix();
         return wrong_;
     }
@@ -55,10 +52,9 @@ TEST_CASE("BatchNorm in training mode normalizes with the batch statistics and m
     const Matrix<double> y = layer.forward(x);
     CHECK(y(0, 0) == doctest::Approx((1 - 2.5) / std::sqrt(1.25 + 1e-3)));
     CHECK(y.row(1).isZero());
-    Matrix<double> moving_mean, moving_variance;
+    const Matrix<double> moving_mean = test::tensor_of(layer, "moving_mean");
+    const Matrix<double> moving_variance = test::tensor_of(layer, "moving_variance");
     layer.for_each_parameter([&](const Parameter<double>& p) {
-        if (std::string(p.name) == "moving_mean") moving_mean = p.value;
-        if (std::string(p.name) == "moving_variance") moving_variance = p.value;
         CHECK(p.is_state == (std::string(p.name).rfind("moving", 0) == 0));
         CHECK(p.trainable != p.is_state);
     });
@@ -68,13 +64,14 @@ TEST_CASE("BatchNorm in training mode normalizes with the batch statistics and m
     layer.set_training(false);
     const Matrix<double> z = layer.forward(x);
     CHECK(z(0, 0) == doctest::Approx((1 - 0.5) / std::sqrt(1.05 + 1e-3)));
-    // Frozen: still the batch statistics in training mode, but the moving ones stay.
+    // Frozen: still the batch statistics in training mode, but both moving ones stay.
     layer.set_training(true);
     layer.trainable(false);
-    layer.forward(x * 3.0);
-    layer.for_each_parameter([&](const Parameter<double>& p) {
-        if (std::string(p.name) == "moving_mean") CHECK(p.value == moving_mean);
-    });
+    const Matrix<double> x3 = x * 3.0;  // mean 7.5, biased variance 11.25 in the first row
+    const Matrix<double> frozen = layer.forward(x3);
+    CHECK(frozen(0, 3) == doctest::Approx((12 - 7.5) / std::sqrt(11.25 + 1e-3)));
+    CHECK(test::tensor_of(layer, "moving_mean") == moving_mean);
+    CHECK(test::tensor_of(layer, "moving_variance") == moving_variance);
     TINYGAN_CHECK_THROWS_WITH_FRAGMENT(layer.forward(Matrix<double>::Ones(2, 1)), ShapeError, "needs more than one value per channel");
 }
 
@@ -112,11 +109,7 @@ TEST_CASE("BatchNorm over the channels of channels-last images: statistics per c
     for (Index j = 0, k = 0; j < 3; ++j)
         for (Index pixel = 0; pixel < 6; ++pixel) values(k++) = x(pixel * 4 + 2, j);
     const double mean = values.mean(), variance = (values.array() - mean).square().mean();
-    Matrix<double> gamma, beta;
-    layer.for_each_parameter([&](const Parameter<double>& p) {
-        if (std::string(p.name) == "gamma") gamma = p.value;
-        if (std::string(p.name) == "beta") beta = p.value;
-    });
+    const Matrix<double> gamma = test::tensor_of(layer, "gamma"), beta = test::tensor_of(layer, "beta");
     CHECK(y(1 * 4 + 2, 1) == doctest::Approx(gamma(2, 0) * (x(1 * 4 + 2, 1) - mean) / std::sqrt(variance + 1e-5) + beta(2, 0)));
     // In a Sequential it takes the last axis of the image as its channels.
     auto model = make_sequential("m", Flatten<double>({2, 3, 4}), Reshape<double>({2, 3, 4}), BatchNorm<double>(4));
@@ -142,7 +135,18 @@ TEST_CASE("BatchNorm's moving statistics are saved and restored with the model, 
     Matrix<double> x(1, 4);
     x << 1, 2, 3, 4;
     torch_like.forward(x);
-    torch_like.for_each_parameter([&](const Parameter<double>& p) {
-        if (std::string(p.name) == "moving_variance") CHECK(p.value(0, 0) == doctest::Approx(5.0 / 3));  // unbiased
-    });
+    CHECK(test::tensor_of(torch_like, "moving_variance")(0, 0) == doctest::Approx(5.0 / 3));  // unbiased
+}
+
+TEST_CASE("update_batch_norm_statistics makes the moving statistics those of one batch, then inference mode") {
+    Rng rng(94);
+    auto model = make_sequential("m", Dense<double>(3, 4, rng), BatchNorm<double>(4, 0.9));
+    const auto x = test::random_matrix<double>(3, 16, rng);
+    update_batch_norm_statistics(model, x);
+    const Matrix<double> h = model.layer<0>().forward(x);
+    CHECK(test::max_difference(model.parameter("batch_norm_1.moving_mean"), h.rowwise().mean()) < 1e-12);
+    const Matrix<double> variance = (h.colwise() - h.rowwise().mean()).rowwise().squaredNorm() / 16.0;
+    CHECK(test::max_difference(model.parameter("batch_norm_1.moving_variance"), variance) < 1e-12);
+    CHECK_FALSE(model.layer<1>().training());
+    CHECK(model.layer<1>().options().momentum == 0.9);  // its momentum is back
 }

@@ -4,7 +4,10 @@
 // sizes on 1 and 2 threads, negative controls, shape errors, and a small DCGAN checked whole.
 #include "test_support.hpp"
 
+#include <tinygan/checkpoint.hpp>
 #include <tinygan/conv.hpp>
+
+#include <cstring>
 
 using namespace tinygan;
 
@@ -54,17 +57,59 @@ Matrix<double> direct_conv_transpose(const Matrix<double>& x, Index h, Index w, 
     return y;
 }
 
-template <class Layer>
-Matrix<double> gradient_of(Layer& layer, const char* name) {
-    Matrix<double> g;
-    layer.for_each_parameter([&](const Parameter<double>& p) {
-        if (std::string(p.name) == name) g = p.gradient;
-    });
-    return g;
+// The gradients of L = sum(dy .* conv(x)) with respect to the kernel and to x, from the same
+// definition: dK[ky, kx, c, o] = sum dy[oy, ox, o] x[oy*s - p + ky, ox*s - p + kx, c], and dx the
+// sum of dy[oy, ox, o] K[ky, kx, c, o] over every output pixel that saw x's pixel.
+void direct_conv_backward(const Matrix<double>& x, const Matrix<double>& dy, Index h, Index w, Index cin,
+                          const Matrix<double>& kernel, Index k, Index s, Index p, Matrix<double>& dkernel,
+                          Matrix<double>& dx) {
+    const Index cout = kernel.rows(), oh = (h + 2 * p - k) / s + 1, ow = (w + 2 * p - k) / s + 1;
+    dkernel = Matrix<double>::Zero(kernel.rows(), kernel.cols());
+    dx = Matrix<double>::Zero(x.rows(), x.cols());
+    for (Index n = 0; n < x.cols(); ++n)
+        for (Index oy = 0; oy < oh; ++oy)
+            for (Index ox = 0; ox < ow; ++ox)
+                for (Index ky = 0; ky < k; ++ky)
+                    for (Index kx = 0; kx < k; ++kx) {
+                        const Index iy = oy * s - p + ky, ix = ox * s - p + kx;
+                        if (iy < 0 || iy >= h || ix < 0 || ix >= w) continue;
+                        for (Index o = 0; o < cout; ++o) {
+                            const double g = dy((oy * ow + ox) * cout + o, n);
+                            for (Index c = 0; c < cin; ++c) {
+                                dkernel(o, (ky * k + kx) * cin + c) += g * x((iy * w + ix) * cin + c, n);
+                                dx((iy * w + ix) * cin + c, n) += g * kernel(o, (ky * k + kx) * cin + c);
+                            }
+                        }
+                    }
 }
 
+// The same for the transposed convolution: dK[ky, kx, o, c] = sum dy[iy*s - p + ky, ix*s - p + kx, o] x[iy, ix, c].
+void direct_conv_transpose_backward(const Matrix<double>& x, const Matrix<double>& dy, Index h, Index w, Index cin,
+                                    const Matrix<double>& kernel, Index cout, Index k, Index s, Index p,
+                                    Matrix<double>& dkernel, Matrix<double>& dx) {
+    const Index oh = (h - 1) * s - 2 * p + k, ow = (w - 1) * s - 2 * p + k;
+    dkernel = Matrix<double>::Zero(kernel.rows(), kernel.cols());
+    dx = Matrix<double>::Zero(x.rows(), x.cols());
+    for (Index n = 0; n < x.cols(); ++n)
+        for (Index iy = 0; iy < h; ++iy)
+            for (Index ix = 0; ix < w; ++ix)
+                for (Index ky = 0; ky < k; ++ky)
+                    for (Index kx = 0; kx < k; ++kx) {
+                        const Index oy = iy * s - p + ky, ox = ix * s - p + kx;
+                        if (oy < 0 || oy >= oh || ox < 0 || ox >= ow) continue;
+                        for (Index o = 0; o < cout; ++o) {
+                            const double g = dy((oy * ow + ox) * cout + o, n);
+                            for (Index c = 0; c < cin; ++c) {
+                                dkernel(c, (ky * k + kx) * cout + o) += g * x((iy * w + ix) * cin + c, n);
+                                dx((iy * w + ix) * cin + c, n) += g * kernel(c, (ky * k + kx) * cout + o);
+                            }
+                        }
+                    }
+}
+
+
 template <class Layer>
-void randomize(Layer& layer, Rng& rng) {
+void randomize(Layer& layer, Rng& rng) {  // every tensor N(0, 1)
     layer.for_each_parameter([&](const Parameter<double>& p) { rng.fill_normal(p.value); });
 }
 
@@ -81,7 +126,7 @@ public:
     }
 };
 
-// Negative control: a ConvTranspose2D whose input gradient misses the last kernel column's share.
+// Negative control: a ConvTranspose2D whose input gradient for the first input row is halved.
 class ConvTransposeWithTruncatedInputGradient : public ConvTranspose2D<double> {
 public:
     using ConvTranspose2D<double>::ConvTranspose2D;
@@ -153,33 +198,22 @@ TEST_CASE("Negative controls: a wrong kernel gradient and a wrong input gradient
 }
 
 TEST_CASE("At the DCGAN's sizes both layers equal a convolution written from its definition, on 1 and 2 threads") {
-    for (const int threads : {1, 2}) {
-        CAPTURE(threads);
-        set_num_threads(threads);
+    test::on_one_and_two_threads([](int) {
         Rng rng(124);
-        // The discriminator's second layer: 14x14x64 -> 7x7x128, k4 s2 p1, no bias.
+        // The discriminator's second layer: 14x14x64 -> 7x7x128, k4 s2 p1, no bias; every entry of
+        // the output, the kernel gradient and the input gradient.
         Conv2D<double> conv(64, 128, 4, ConvOptions{2, 1, false});
         conv.build({14, 14, 64});
         randomize(conv, rng);
         const auto x = test::random_matrix<double>(14 * 14 * 64, 3, rng);
         const Matrix<double> y = conv.forward(x);
-        const Matrix<double> expected = direct_conv(x, 14, 14, 64, conv.kernel(), Matrix<double>(), 4, 2, 1);
-        CHECK((y - expected).cwiseAbs().maxCoeff() < 1e-10);
-        // Backward against the same definition: dL/dK and dL/dx of L = sum(dy .* y), by linearity.
+        CHECK(test::max_difference(y, direct_conv(x, 14, 14, 64, conv.kernel(), Matrix<double>(), 4, 2, 1)) < 1e-10);
         const auto dy = test::random_matrix<double>(y.rows(), y.cols(), rng);
         const Matrix<double> dx = conv.backward(x, dy);
-        const Matrix<double> dW = gradient_of(conv, "kernel");
-        Matrix<double> unit = Matrix<double>::Zero(conv.kernel().rows(), conv.kernel().cols());
-        for (const Index i : {Index(0), Index(777), unit.size() - 1}) {  // a few kernel entries, each on its own
-            unit.setZero();
-            unit(i) = 1;
-            CHECK(dW(i) == doctest::Approx((dy.array() * direct_conv(x, 14, 14, 64, unit, Matrix<double>(), 4, 2, 1).array()).sum()));
-        }
-        for (const Index i : {Index(0), Index(5000), x.rows() - 1}) {
-            Matrix<double> e = Matrix<double>::Zero(x.rows(), 3);
-            e(i, 1) = 1;
-            CHECK(dx(i, 1) == doctest::Approx((dy.array() * direct_conv(e, 14, 14, 64, conv.kernel(), Matrix<double>(), 4, 2, 1).array()).sum()));
-        }
+        Matrix<double> expected_dkernel, expected_dx;
+        direct_conv_backward(x, dy, 14, 14, 64, conv.kernel(), 4, 2, 1, expected_dkernel, expected_dx);
+        CHECK(test::max_difference(test::tensor_of(conv, "kernel", true), expected_dkernel) < 1e-10);
+        CHECK(test::max_difference(dx, expected_dx) < 1e-10);
 
         // The generator's third layer: 7x7x128 -> 14x14x64, k4 s2 p1.
         ConvTranspose2D<double> deconv(128, 64, 4, ConvOptions{2, 1, false});
@@ -187,13 +221,33 @@ TEST_CASE("At the DCGAN's sizes both layers equal a convolution written from its
         randomize(deconv, rng);
         const auto xt = test::random_matrix<double>(7 * 7 * 128, 3, rng);
         const Matrix<double> yt = deconv.forward(xt);
-        CHECK((yt - direct_conv_transpose(xt, 7, 7, 128, deconv.kernel(), 64, 4, 2, 1)).cwiseAbs().maxCoeff() < 1e-10);
-        // ConvTranspose is Conv2D's adjoint: <conv(a), b> == <a, convT(b)> for the same kernel.
+        CHECK(test::max_difference(yt, direct_conv_transpose(xt, 7, 7, 128, deconv.kernel(), 64, 4, 2, 1)) < 1e-10);
         const Matrix<double> dyt = test::random_matrix<double>(yt.rows(), 3, rng);
         const Matrix<double> dxt = deconv.backward(xt, dyt);
-        CHECK((dxt.array() * xt.array()).sum() == doctest::Approx((dyt.array() * yt.array()).sum()));
-    }
-    set_num_threads(1);
+        direct_conv_transpose_backward(xt, dyt, 7, 7, 128, deconv.kernel(), 64, 4, 2, 1, expected_dkernel, expected_dx);
+        CHECK(test::max_difference(test::tensor_of(deconv, "kernel", true), expected_dkernel) < 1e-10);
+        CHECK(test::max_difference(dxt, expected_dx) < 1e-10);
+    });
+}
+
+TEST_CASE("ConvTranspose2D with output_padding, and PyTorch's initialisation with a bias") {
+    Rng rng(127);
+    ConvTranspose2D<double> deconv(2, 3, 3, ConvOptions{2, 1, true}, rng, ConvInit::pytorch, 1);
+    CHECK(deconv.output_shape({3, 4, 2}) == Shape{6, 8, 3});  // (3-1)*2 - 2 + 3 + 1, (4-1)*2 - 2 + 3 + 1
+    deconv.build({3, 4, 2});
+    const auto x = test::random_matrix<double>(3 * 4 * 2, 2, rng);
+    const GradientReport report = check_gradients(deconv, x, rng);
+    CHECK_MESSAGE(report.passed(1e-6), report.worst_entry, " ", report.non_finite);
+    // PyTorch: U(-1/sqrt(fan_in), 1/sqrt(fan_in)) for kernel and bias, fan_in = out * k * k = 27.
+    ConvTranspose2D<float> big(64, 27, 3, ConvOptions{1, 0, true}, rng, ConvInit::pytorch);
+    const float bound = 1 / std::sqrt(27.0f * 9);
+    CHECK(big.kernel().cwiseAbs().maxCoeff() <= bound);
+    CHECK(big.kernel().cwiseAbs().maxCoeff() > 0.98f * bound);
+    const Matrix<float> bias = test::tensor_of(big, "bias");
+    CHECK(bias.cwiseAbs().maxCoeff() <= bound);
+    CHECK(bias.cwiseAbs().maxCoeff() > 0);
+    TINYGAN_CHECK_THROWS_WITH_FRAGMENT(ConvTranspose2D<float>(2, 3, 3, ConvOptions{2, 1, false}, 2), ArgumentError,
+                                       "0 <= output_padding < stride, got 2");
 }
 
 TEST_CASE("Shape errors name the layer and both shapes") {
@@ -230,4 +284,31 @@ TEST_CASE("A small DCGAN, generator through a frozen discriminator, passes the g
     const GradientReport report = check_loss_gradients(gan, z, Matrix<double>::Ones(1, 3));
     CHECK(report.entries_checked == (4 * 9 * 6) + (6 + 6) + (6 * 16) + z.size());
     CHECK_MESSAGE(report.passed(1e-6), report.worst_entry, " ", report.non_finite);
+}
+
+TEST_CASE("Checkpoints store convolution kernels in Keras' layouts, [kh, kw, in, out] and [kh, kw, out, in]") {
+    Rng rng(126);
+    Conv2D<float> conv(2, 3, 2, ConvOptions{1, 0, true}, rng);
+    ConvTranspose2D<float> deconv(2, 3, 2, ConvOptions{1, 0, false}, rng);
+    TensorFile file;
+    save_model(file, "c", conv);
+    save_model(file, "t", deconv);
+    const Tensor& k = *file.find("c.conv2d.kernel");
+    CHECK(k.shape == std::vector<std::int64_t>{2, 2, 2, 3});
+    CHECK(file.find("c.conv2d.bias")->shape == std::vector<std::int64_t>{3});
+    const Tensor& t = *file.find("t.conv_transpose2d.kernel");
+    CHECK(t.shape == std::vector<std::int64_t>{2, 2, 3, 2});
+    auto at = [](const Tensor& tensor, std::size_t i) {
+        float v;
+        std::memcpy(&v, tensor.data.data() + 4 * i, 4);
+        return v;
+    };
+    for (Index ky = 0; ky < 2; ++ky)
+        for (Index kx = 0; kx < 2; ++kx)
+            for (Index c = 0; c < 2; ++c)
+                for (Index o = 0; o < 3; ++o) {
+                    // Row-major [ky][kx][c][o] for Conv2D; [ky][kx][o][c] for ConvTranspose2D.
+                    CHECK(at(k, static_cast<std::size_t>(((ky * 2 + kx) * 2 + c) * 3 + o)) == conv.kernel()(o, (ky * 2 + kx) * 2 + c));
+                    CHECK(at(t, static_cast<std::size_t>(((ky * 2 + kx) * 3 + o) * 2 + c)) == deconv.kernel()(c, (ky * 2 + kx) * 3 + o));
+                }
 }

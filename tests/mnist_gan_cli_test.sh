@@ -7,32 +7,10 @@ set -u
 gan=$1
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-passed=0
-failed=0
 
-# expect CODE FRAGMENT -- command...: runs it, checks the exit code and that stdout+stderr hold FRAGMENT.
-expect() {
-  local code=$1 fragment=$2
-  shift 3
-  local output status
-  output=$("$@" 2>&1)
-  status=$?
-  if [ "$status" -eq "$code" ] && grep -qF -- "$fragment" <<<"$output"; then
-    passed=$((passed + 1))
-  else
-    failed=$((failed + 1))
-    echo "FAILED: $* -> exit $status (expected $code), output must contain: $fragment"
-    echo "$output" | tail -5 | sed 's/^/    /'
-  fi
-}
 
-# check DESCRIPTION -- test-command...
-check() {
-  local what=$1
-  shift 2
-  if "$@"; then passed=$((passed + 1)); else failed=$((failed + 1)); echo "FAILED: $what"; fi
-}
 
+source "$(dirname "$0")/cli_lib.sh"
 source "$(dirname "$0")/synthetic_idx.sh"
 mkdir -p "$work/data" "$work/truncated" "$work/labels"
 write_idx_images "$work/data/train-images-idx3-ubyte" 64
@@ -84,7 +62,8 @@ expect 1 "cannot open $work/missing.safetensors" -- "$gan" generate --checkpoint
 # gzip-compressed data, as the MNIST site and Debian's dataset-fashion-mnist ship it, is read directly.
 mkdir -p "$work/gz" "$work/badgz"
 gzip -c "$work/data/train-images-idx3-ubyte" >"$work/gz/train-images-idx3-ubyte.gz"
-expect 0 "Done: 20 steps" -- "$gan" "${quick[@]/$work\/data/$work\/gz}" --steps 20 --out "$work/from_gz"
+from_gz=(--data "$work/gz" --log-every 0 --sample-every 10 --checkpoint-every 10 --batch-size 8)
+expect 0 "Done: 20 steps" -- "$gan" "${from_gz[@]}" --steps 20 --out "$work/from_gz"
 "$gan" "${quick[@]}" --steps 20 --out "$work/from_plain" >/dev/null 2>&1
 check "training on the .gz gives the same run as on the plain file" -- cmp -s "$work/from_gz/checkpoint.safetensors" "$work/from_plain/checkpoint.safetensors"
 head -c 3000 "$work/gz/train-images-idx3-ubyte.gz" >"$work/badgz/train-images-idx3-ubyte.gz"
@@ -93,25 +72,27 @@ expect 1 "train-images-idx3-ubyte.gz is truncated: the gzip data ends before its
 # More threads than CPUs: a warning, and the CPUs there are.
 expect 0 "--threads 256 asked, but this process may use" -- "$gan" "${quick[@]}" --steps 2 --threads 256 --out "$work/threads"
 
-# Log lines reach a file as they are printed, not when the run ends.
-"$gan" "${quick[@]}" --steps 1000000 --log-every 1 --checkpoint-every 0 --sample-every 0 --out "$work/live" >"$work/live.log" 2>&1 &
+# Log lines reach a file as they are printed, not when the run ends; a run of a billion steps starts
+# (its loss history is bounded: tests/app_test.cpp) and SIGTERM stops it cleanly.
+"$gan" "${quick[@]}" --steps 1000000000 --log-every 1 --checkpoint-every 0 --sample-every 0 --out "$work/live" >"$work/live.log" 2>&1 &
 pid=$!
 for _ in $(seq 100); do grep -q "^Epoch: 5 " "$work/live.log" && break; sleep 0.1; done
 check "log lines are in the file while the run goes on" -- grep -q "^Epoch: 5 " "$work/live.log"
-check "a run of --steps 1000000 holds its loss history in bounded memory (< 200 MB)" -- \
-  test "$(awk '/VmHWM/ {print $2}' /proc/$pid/status)" -lt 200000
 kill -TERM "$pid"
 wait "$pid"
 check "SIGTERM exits with status 143" -- test $? -eq 143
+check "SIGTERM: the run stopped itself, with its message (not killed by the signal)" -- \
+  grep -q "^interrupted at step [0-9]*; checkpoint written to $work/live/checkpoint.safetensors" "$work/live.log"
 
 # SIGINT or SIGTERM at a random moment: the run finishes its step, writes a checkpoint and
 # losses.csv, says where, and exits 130 (SIGINT) or 143 (SIGTERM); resumed, it ends bit-identical
 # to a run that was never interrupted.
-"$gan" "${quick[@]}" --steps 300 --checkpoint-every 50 --out "$work/straight" >/dev/null 2>&1
+"$gan" "${quick[@]}" --steps 2000 --checkpoint-every 500 --out "$work/straight" >/dev/null 2>&1
+interrupted=0
 for signal in INT TERM INT TERM; do
   out="$work/interrupted_$signal"
   rm -rf "$out"
-  "$gan" "${quick[@]}" --steps 300 --checkpoint-every 50 --log-every 1 --out "$out" >"$out.log" 2>&1 &
+  "$gan" "${quick[@]}" --steps 2000 --checkpoint-every 500 --log-every 1 --out "$out" >"$out.log" 2>&1 &
   pid=$!
   for _ in $(seq 200); do grep -q "^Epoch: " "$out.log" 2>/dev/null && break; sleep 0.01; done
   sleep "0.0$((RANDOM % 10))"
@@ -124,6 +105,7 @@ for signal in INT TERM INT TERM; do
     check "SIG$signal after the end: a finished run" -- test "$status" -eq 0
     continue
   fi
+  interrupted=$((interrupted + 1))
   step=$(sed -n 's/^interrupted at step \([0-9]*\); checkpoint written to .*; run the same command with --resume to continue$/\1/p' "$out.log")
   check "SIG$signal: exit status $expected" -- test "$status" -eq "$expected"
   check "SIG$signal: the message names the step and the checkpoint" -- test -n "$step"
@@ -132,23 +114,16 @@ for signal in INT TERM INT TERM; do
   check "SIG$signal: losses.csv has every step up to $step, no partial row" -- \
     test "$(grep -cE '^[0-9]+,[0-9.-]+,[0-9.-]+,[0-9.-]+$' "$out/losses.csv")" -eq "$step"
   check "SIG$signal: losses.csv has nothing else" -- test "$(wc -l <"$out/losses.csv")" -eq $((step + 1))
-  "$gan" "${quick[@]}" --steps 300 --checkpoint-every 50 --resume --out "$out" >/dev/null 2>&1
+  "$gan" "${quick[@]}" --steps 2000 --checkpoint-every 500 --resume --out "$out" >/dev/null 2>&1
   check "SIG$signal: the resumed run ends bit-identical to an uninterrupted one" -- \
     cmp -s "$out/checkpoint.safetensors" "$work/straight/checkpoint.safetensors"
   check "SIG$signal: and so does its losses.csv" -- cmp -s "$out/losses.csv" "$work/straight/losses.csv"
 done
 
-# Two signals back to back (the second may arrive before or after the first is handled: the
-# handler's own test, tests/app_test.cpp, covers each case): status 130 and a readable checkpoint.
-"$gan" "${quick[@]}" --steps 1000000 --checkpoint-every 1 --log-every 1 --out "$work/twice" >"$work/twice.log" 2>&1 &
-pid=$!
-for _ in $(seq 200); do grep -q "^Epoch: 20 " "$work/twice.log" 2>/dev/null && break; sleep 0.01; done
-kill -INT "$pid"
-kill -INT "$pid"
-wait "$pid"
-check "two SIGINTs: the process ends with status 130" -- test $? -eq 130
-check "two SIGINTs: the checkpoint left behind is readable" -- \
-  "$gan" generate --checkpoint "$work/twice/checkpoint.safetensors" --count 1 --out "$work/probe"
+check "the signals interrupted at least 3 of the 4 runs" -- test "$interrupted" -ge 3
+# (A second signal ending the run at once is tested by the handler's own test, tests/app_test.cpp:
+# from outside, a second signal cannot be timed to land between the first one's handling and the
+# end of the run.)
 
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -155,3 +155,20 @@ TEST_CASE("Every corruption of a gzip-compressed IDX file gets its own clear err
         TINYGAN_CHECK_THROWS_WITH_FRAGMENT(parse_idx(c.bytes, "memory"), DataError, c.fragment);
     }
 }
+
+TEST_CASE("sample_batch_signed scales pixels to [-1, 1]: 0 -> -1, 255 -> 1, 51 -> -0.6") {
+    test::TempDir dir;
+    std::vector<std::uint8_t> pixels(784, 51);
+    pixels[0] = 0;
+    pixels[1] = 255;
+    write_idx(dir.file("one"), {1, 28, 28}, pixels);
+    const ImageSet images = ImageSet::load(dir.file("one"));
+    Rng rng(1);
+    Matrix<float> batch(784, 3);
+    images.sample_batch_signed(batch, rng);
+    for (Index j = 0; j < 3; ++j) {
+        CHECK(batch(0, j) == -1.0f);
+        CHECK(batch(1, j) == 1.0f);
+        CHECK(batch(2, j) == doctest::Approx(-0.6f));
+    }
+}

@@ -13,9 +13,11 @@
 #define DOCTEST_CONFIG_IMPLEMENT_WITH_MAIN
 #include "test_support.hpp"
 
+#include "dcgan.hpp"
 #include "mnist_gan.hpp"
 
 #include <atomic>
+#include <memory>
 #include <cstdlib>
 #include <new>
 
@@ -161,7 +163,8 @@ void check_no_heap_in_steps(const std::vector<Index>& batches) {
         for (const Index batch : batches) {
             CAPTURE(threads);
             CAPTURE(batch);
-            set_num_threads(threads);
+            set_num_threads(1);
+            const auto two = threads == 2 ? std::make_unique<test::TwoThreads>() : nullptr;
             Gan gan(mnist_gan::Config{100, batch, 5});
             gan.step(images);  // warm-up: every buffer takes its size
             // The flag and the counter are global, so the worker thread's products are checked too.
@@ -169,6 +172,7 @@ void check_no_heap_in_steps(const std::vector<Index>& batches) {
             CHECK_MESSAGE(guarded.eigen_failure.empty(), guarded.eigen_failure);
             CHECK(guarded.allocations == 0);
             CHECK(gan.steps_done() == 4);
+            if (two && batch >= 32) CHECK(two->worker_took_part());  // batch 1's products are too small to split
         }
     }
     set_num_threads(1);
@@ -182,4 +186,23 @@ TEST_CASE("A warm step of the keras-gan recipe (LeakyReLU, BatchNorm, Tanh, movi
 
 TEST_CASE("A warm GAN training step makes no heap allocation, at batch 1 to 256, on 1 and 2 threads") {
     check_no_heap_in_steps<mnist_gan::Gan>({1, 32, 64, 128, 256});
+}
+
+TEST_CASE("A warm DCGAN step (convolutions, BatchNorm over channels, summed gradients) allocates nothing") {
+    CHECK(TINYGAN_TEST_COUNTS_MALLOC);
+    test::TempDir dir;
+    write_idx(dir.file("images"), {64, 28, 28}, test::synthetic_digits(64));
+    const ImageSet images = ImageSet::load(dir.file("images"));
+    for (const int threads : {1, 2}) {
+        CAPTURE(threads);
+        set_num_threads(1);
+        const auto two = threads == 2 ? std::make_unique<test::TwoThreads>() : nullptr;
+        dcgan::Dcgan gan(dcgan::Config{100, 8, 5}, images.count());  // 8 steps an epoch
+        gan.step(images);
+        const GuardedSteps guarded = steps_without_heap(gan, images, 9);  // across an epoch boundary
+        CHECK_MESSAGE(guarded.eigen_failure.empty(), guarded.eigen_failure);
+        CHECK(guarded.allocations == 0);
+        if (two) CHECK(two->worker_took_part());
+    }
+    set_num_threads(1);
 }

@@ -3,6 +3,7 @@
 #include "test_support.hpp"
 
 #include <chrono>
+#include <condition_variable>
 #include <mutex>
 #include <set>
 #include <thread>
@@ -10,7 +11,7 @@
 using namespace tinygan;
 
 TEST_CASE("parallel_for covers every index once, at part boundaries that are multiples of the grain") {
-    REQUIRE(set_num_threads(2) == 2);
+    test::TwoThreads two;
     std::vector<int> hits(1000, 0);
     std::mutex mutex;
     detail::parallel_for(1000, 16, 1e9, [&](Index begin, Index end) {
@@ -19,40 +20,55 @@ TEST_CASE("parallel_for covers every index once, at part boundaries that are mul
         for (Index i = begin; i < end; ++i) ++hits[static_cast<std::size_t>(i)];
     });
     CHECK(std::count(hits.begin(), hits.end(), 1) == 1000);
-    set_num_threads(1);
 }
 
-TEST_CASE("With two threads the parts really run on two threads") {
-    REQUIRE(set_num_threads(2) == 2);
-    const std::uint64_t worker_parts_before = detail::WorkerPool::instance().parts_run_by_workers();
+namespace {
+
+// A part that waits, up to a timeout, until a part has started on a thread other than the caller:
+// then two threads ran parts, whatever the machine's timing.
+struct MeetingPoint {
     std::mutex mutex;
+    std::condition_variable other_thread_started;
     std::set<std::thread::id> threads;
-    // Slow parts, so the worker wakes up while the caller is still busy with the first one.
-    detail::parallel_for(4 * 64, 64, 1e9, [&](Index, Index) {
-        {
-            std::lock_guard<std::mutex> lock(mutex);
-            threads.insert(std::this_thread::get_id());
-        }
-        std::this_thread::sleep_for(std::chrono::milliseconds(30));
-    });
-    CHECK(threads.size() == 2);
-    CHECK(threads.count(std::this_thread::get_id()) == 1);
-    CHECK(detail::WorkerPool::instance().parts_run_by_workers() > worker_parts_before);
+    const std::thread::id caller = std::this_thread::get_id();
+
+    void enter() {
+        std::unique_lock<std::mutex> lock(mutex);
+        threads.insert(std::this_thread::get_id());
+        if (std::this_thread::get_id() != caller) other_thread_started.notify_all();
+        other_thread_started.wait_for(lock, std::chrono::seconds(10), [&] { return threads.size() > 1; });
+    }
+};
+
+}  // namespace
+
+TEST_CASE("With two threads the parts really run on two threads") {
+    test::TwoThreads two;
+    MeetingPoint meeting;
+    detail::parallel_for(4 * 64, 64, 1e9, [&](Index, Index) { meeting.enter(); });
+    CHECK(meeting.threads.size() == 2);
+    CHECK(meeting.threads.count(meeting.caller) == 1);
+    CHECK(two.worker_took_part());
     set_num_threads(1);
-    threads.clear();
+    std::set<std::thread::id> threads;
     detail::parallel_for(4 * 64, 64, 1e9, [&](Index, Index) { threads.insert(std::this_thread::get_id()); });
     CHECK(threads.size() == 1);
 }
 
-TEST_CASE("An exception from any part reaches the caller after every part has finished") {
-    REQUIRE(set_num_threads(2) == 2);
-    for (Index failing_index = 0; failing_index < 64; failing_index += 16) {
-        std::atomic<int> running{0};
+TEST_CASE("An exception from any part, on either thread, reaches the caller after every part has finished") {
+    for (const bool throw_on_worker : {false, true}) {
+        CAPTURE(throw_on_worker);
+        test::TwoThreads two;
+        MeetingPoint meeting;
+        std::atomic<int> running{0}, thrown_by_worker{0};
         bool thrown = false;
         try {
-            detail::parallel_for(64, 16, 1e9, [&](Index begin, Index end) {
+            detail::parallel_for(4 * 16, 16, 1e9, [&](Index, Index) {
                 ++running;
-                if (begin <= failing_index && failing_index < end) {
+                meeting.enter();  // both threads are in, so each runs at least one part
+                const bool on_worker = std::this_thread::get_id() != meeting.caller;
+                if (on_worker == throw_on_worker) {
+                    thrown_by_worker += on_worker;
                     --running;
                     throw ArgumentError("part failed");
                 }
@@ -64,17 +80,35 @@ TEST_CASE("An exception from any part reaches the caller after every part has fi
         }
         CHECK(thrown);
         CHECK(running == 0);  // no part was still running when the caller got the exception
+        if (throw_on_worker) CHECK(thrown_by_worker > 0);
     }
-    set_num_threads(1);
 }
 
 TEST_CASE("set_num_threads takes no more threads than the CPUs this process may use") {
     CHECK(set_num_threads(1) == 1);
     CHECK(num_threads() == 1);
     const int available = detail::available_cpus();
-    CHECK(available >= 1);
     CHECK(set_num_threads(256) == available);
     CHECK(num_threads() == available);
     set_num_threads(1);
     TINYGAN_CHECK_THROWS_WITH_FRAGMENT(set_num_threads(0), ArgumentError, "1 to 256 threads, got 0");
+}
+
+TEST_CASE("Worker threads run their parts in the caller's floating-point mode (flush-to-zero)") {
+    if (!TINYGAN_HAS_MXCSR) return;
+    test::TwoThreads two;
+    MeetingPoint meeting;
+    std::mutex mutex;
+    std::vector<bool> flushing;
+    {
+        const detail::ScopedFlushDenormals flush;
+        detail::parallel_for(4 * 64, 64, 1e9, [&](Index, Index) {
+            meeting.enter();
+            std::lock_guard<std::mutex> lock(mutex);
+            flushing.push_back((detail::floating_point_mode() & 0x8040u) == 0x8040u);
+        });
+    }
+    CHECK(meeting.threads.size() == 2);
+    CHECK(flushing.size() == 4);
+    CHECK(std::all_of(flushing.begin(), flushing.end(), [](bool f) { return f; }));
 }

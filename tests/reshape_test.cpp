@@ -21,7 +21,7 @@ TEST_CASE("Reshape's gradient is the identity, checked numerically") {
     const auto x = test::random_matrix<double>(6, 2, rng);
     GradientCheckOptions options;
     options.check_input = true;
-    // Reshape hands dy back as its dx; the checker poisons whatever comes back and must still pass.
+    // Reshape hands dy back as its dx; the checker gives it a fresh copy of the probe each time.
     const GradientReport report = check_gradients(layer, x, rng, options);
     CHECK(report.entries_checked == 12);
     CHECK_MESSAGE(report.passed(1e-6), report.worst_entry, " ", report.non_finite);
@@ -35,4 +35,29 @@ TEST_CASE("Reshape and Flatten reject bad shapes with clear messages") {
     TINYGAN_CHECK_THROWS_WITH_FRAGMENT(reshape.forward(wrong), ShapeError, "needs 784 features per sample, got 100");
     Flatten<float> flatten({28, 28, 1});
     TINYGAN_CHECK_THROWS_WITH_FRAGMENT(flatten.forward(wrong), ShapeError, "needs 784 features per sample, got 100");
+}
+
+namespace {
+
+// Negative control: a Reshape whose backward scales the gradient it passes through.
+class LeakyReshape : public Reshape<double> {
+public:
+    using Reshape<double>::Reshape;
+    const Matrix<double>& backward(const Matrix<double>&, const Matrix<double>& dy, bool = true) {
+        wrong_ = dy * 0.99;
+        return wrong_;
+    }
+
+private:
+    Matrix<double> wrong_;
+};
+
+}  // namespace
+
+TEST_CASE("Negative control: a Reshape that changes the gradient it passes on fails the check") {
+    Rng rng(7);
+    LeakyReshape layer({3, 2});
+    const GradientReport report = check_gradients(layer, test::random_matrix<double>(6, 2, rng), rng);
+    CHECK_FALSE(report.passed(1e-6));
+    CHECK(report.worst_entry.rfind("input (", 0) == 0);
 }

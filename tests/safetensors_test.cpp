@@ -112,7 +112,7 @@ TEST_CASE("Corrupt, truncated or foreign safetensors files are refused with a cl
     TINYGAN_CHECK_THROWS_WITH_FRAGMENT(load_rng(loaded, "missing", target, "good"), DataError, "no metadata \"missing\"");
 }
 
-TEST_CASE("Saving replaces a checkpoint atomically and leaves no temporary file") {
+TEST_CASE("Saving replaces a checkpoint and leaves no temporary file (kill_resume_test.sh kills writes midway)") {
     test::TempDir dir;
     TensorFile file;
     file.metadata["step"] = "1";

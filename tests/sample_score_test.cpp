@@ -53,6 +53,17 @@ TEST_CASE("The Fréchet distance matches its closed forms") {
     b.covariance = Eigen::MatrixXd::Identity(4, 4);
     // With b = I: Tr(A) + 4 - 2 Tr(A^1/2).
     CHECK(app::frechet_distance(a, b) == doctest::Approx(spd.trace() + 4 - 2 * root.trace()));
+    // Two covariances that do not commute: Tr((A^1/2 B A^1/2)^1/2) is the sum of the square roots of
+    // the eigenvalues of A B (real and positive for positive definite A, B), computed here apart.
+    const Matrix<double> r2 = test::random_matrix<double>(4, 4, rng);
+    b.covariance = r2 * r2.transpose() + 0.5 * Eigen::MatrixXd::Identity(4, 4);
+    b.mean = Eigen::VectorXd::LinSpaced(4, 0.0, 1.0);
+    REQUIRE((spd * b.covariance - b.covariance * spd).norm() > 1e-3);
+    const Eigen::EigenSolver<Eigen::MatrixXd> product(spd * b.covariance);
+    const double cross = product.eigenvalues().real().cwiseSqrt().sum();
+    CHECK(product.eigenvalues().imag().cwiseAbs().maxCoeff() < 1e-9);
+    CHECK(app::frechet_distance(a, b) ==
+          doctest::Approx(b.mean.squaredNorm() + spd.trace() + b.covariance.trace() - 2 * cross).epsilon(1e-9));
 }
 
 TEST_CASE("The scorer ranks held-out real images far above noise, and sees one class in a one-class set") {

@@ -3,9 +3,11 @@
 #pragma once
 
 #include <tinygan/gan.hpp>
+#include <tinygan/mnist_idx.hpp>
 
 #include <doctest/doctest.h>
 
+#include <limits>
 #include <string>
 #include <vector>
 
@@ -37,6 +39,61 @@ template <class Scalar>
 auto small_discriminator(Rng& rng) {
     return make_sequential("discriminator", Flatten<Scalar>({2, 3, 1}), Dense<Scalar>(6, 4, rng), ReLU<Scalar>{},
                            Dense<Scalar>(4, 1, rng), Sigmoid<Scalar>{});
+}
+
+// The largest entry of |a - b|, or infinity when either holds a NaN or an Inf (so a comparison
+// `<= tolerance` cannot be passed by a NaN), or when the shapes differ.
+template <class A, class B>
+double max_difference(const Eigen::MatrixBase<A>& a, const Eigen::MatrixBase<B>& b) {
+    if (a.rows() != b.rows() || a.cols() != b.cols() || !a.allFinite() || !b.allFinite())
+        return std::numeric_limits<double>::infinity();
+    if (a.size() == 0) return 0;
+    return static_cast<double>((a - b).cwiseAbs().maxCoeff());
+}
+
+// The value (or, with gradient = true, the gradient) of the tensor called `name` of a layer.
+template <class Layer>
+Matrix<typename Layer::Scalar> tensor_of(Layer& layer, const std::string& name, bool gradient = false) {
+    Matrix<typename Layer::Scalar> found;
+    bool seen = false;
+    layer.for_each_parameter([&](const Parameter<typename Layer::Scalar>& p) {
+        if (name != p.name) return;
+        found = gradient ? p.gradient : p.value;
+        seen = true;
+    });
+    REQUIRE_MESSAGE(seen, "no tensor " << name);
+    return found;
+}
+
+// Two threads for its lifetime, checked: the machine must give them, and worker_took_part() says
+// whether the worker really computed something since (so a "2 threads" test proves it used two).
+class TwoThreads {
+public:
+    TwoThreads() {
+        REQUIRE_MESSAGE(set_num_threads(2) == 2, "this test needs 2 CPUs");
+        before_ = detail::WorkerPool::instance().parts_run_by_workers();
+    }
+    ~TwoThreads() { set_num_threads(1); }
+    TwoThreads(const TwoThreads&) = delete;
+    TwoThreads& operator=(const TwoThreads&) = delete;
+    bool worker_took_part() const { return detail::WorkerPool::instance().parts_run_by_workers() > before_; }
+
+private:
+    std::uint64_t before_ = 0;
+};
+
+// Runs body() on 1 thread, then on 2 threads checking that the worker took part.
+template <class Body>
+void on_one_and_two_threads(Body&& body) {
+    set_num_threads(1);
+    {
+        CAPTURE("1 thread");
+        body(1);
+    }
+    TwoThreads two;
+    CAPTURE("2 threads");
+    body(2);
+    CHECK_MESSAGE(two.worker_took_part(), "the worker thread computed nothing: the split did not happen");
 }
 
 // Copies of every tensor of a model (parameters and state), to compare before and after.
@@ -123,6 +180,30 @@ inline std::vector<std::uint8_t> synthetic_digits(std::uint32_t count, std::uint
         }
     }
     return pixels;
+}
+
+// A temporary folder holding `count` synthetic digits as train-images-idx3-ubyte, and them loaded.
+struct SyntheticImages {
+    TempDir dir;
+    ImageSet images;
+    explicit SyntheticImages(std::uint32_t count = 64) {
+        write_idx(dir.file("train-images-idx3-ubyte"), {count, 28, 28}, synthetic_digits(count));
+        images = ImageSet::load(dir.file("train-images-idx3-ubyte"));
+    }
+};
+
+// CHECKs that `parse(args)` throws ErrorType with `fragment` in its message.
+template <class ErrorType, class Parse>
+void check_rejects(Parse&& parse, const std::vector<std::string>& args, const std::string& fragment) {
+    bool thrown = false;
+    try {
+        parse(args);
+    } catch (const ErrorType& e) {
+        thrown = true;
+        INFO(e.what());
+        CHECK(std::string(e.what()).find(fragment) != std::string::npos);
+    }
+    CHECK_MESSAGE(thrown, fragment);
 }
 
 }  // namespace tinygan::test

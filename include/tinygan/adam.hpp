@@ -1,5 +1,5 @@
 // Adam<Scalar> with Keras' defaults and Keras' update ("epsilon hat": epsilon is added to the raw
-// sqrt(v), the bias correction is folded into the rate):
+// sqrt(v), the bias correction is folded into the rate; AdamOptions::pytorch_epsilon for PyTorch's):
 //   t += 1;  lr_t = lr * sqrt(1 - beta_2^t) / (1 - beta_1^t)
 //   m = beta_1 m + (1 - beta_1) g;  v = beta_2 v + (1 - beta_2) g^2;  p -= lr_t m / (sqrt(v) + epsilon)
 // The optimizer owns one m and one v per *trainable* parameter tensor of the model it was built
@@ -24,6 +24,10 @@ struct AdamOptions {
     double beta_1 = 0.9;
     double beta_2 = 0.999;
     double epsilon = 1e-7;
+    // Where epsilon goes. Keras (the default): added to the raw sqrt(v) ("epsilon hat").
+    // PyTorch: added to the bias-corrected sqrt(v / (1 - beta_2^t)), which is Keras' form with
+    // epsilon * sqrt(1 - beta_2^t) in its place; PyTorch's default epsilon is 1e-8.
+    bool pytorch_epsilon = false;
 };
 
 template <class ScalarType>
@@ -63,7 +67,9 @@ public:
             const auto rate = static_cast<Scalar>(options_.learning_rate * std::sqrt(1 - std::pow(options_.beta_2, t)) /
                                                   (1 - std::pow(options_.beta_1, t)));
             const auto b1 = static_cast<Scalar>(options_.beta_1), b2 = static_cast<Scalar>(options_.beta_2);
-            const auto eps = static_cast<Scalar>(options_.epsilon);
+            const auto eps = static_cast<Scalar>(options_.pytorch_epsilon
+                                                     ? options_.epsilon * std::sqrt(1 - std::pow(options_.beta_2, t))
+                                                     : options_.epsilon);
             std::size_t k = 0;
             model.for_each_parameter([&](const Parameter<Scalar>& p) {
                 if (!p.trainable) return;

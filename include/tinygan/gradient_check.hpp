@@ -72,8 +72,6 @@ inline void record(GradientReport& report, double analytic, double numeric, doub
 template <class Model, class Value, class Backward>
 GradientReport compare_with_central_differences(Model& model, const Matrix<double>& x_given, Value value,
                                                 Backward backward, const GradientCheckOptions& options) {
-    static_assert(std::is_same_v<typename Model::Scalar, double>,
-                  "tinygan: gradient checks need a double model (central differences in float are too coarse)");
     using M = Matrix<double>;
     const double nan = std::numeric_limits<double>::quiet_NaN();
     GradientReport report;
@@ -130,27 +128,36 @@ GradientReport compare_with_central_differences(Model& model, const Matrix<doubl
 
 }  // namespace detail
 
+#define TINYGAN_REQUIRE_DOUBLE_MODEL(Model)                                                         \
+    static_assert(std::is_same_v<typename Model::Scalar, double>,                                      \
+                  "tinygan: gradient checks need a double model (central differences in float are too coarse)")
+
 // Checks a layer's (or model's) backward through f = sum(probe .* forward(x)), probe ~ N(0, 1).
 // The model runs in its current mode (set_training) throughout.
 template <class Model>
 GradientReport check_gradients(Model& model, const Matrix<double>& x, Rng& rng, GradientCheckOptions options = {}) {
-    using M = Matrix<double>;
-    M probe, dy;
-    auto value = [&](Model& m, const M& input) {
-        const M& y = m.forward(input);
-        if (probe.size() == 0) {
-            probe.resize(y.rows(), y.cols());
-            rng.fill_normal(probe);
-        }
-        return (probe.array() * y.array()).sum();
-    };
-    // A fresh copy of the probe each time: a layer may hand dy back as its dx (Reshape), which the
-    // checker then poisons.
-    auto backward = [&](Model& m, const M& input) -> const M& {
-        dy = probe;
-        return m.backward(input, dy, true);
-    };
-    return detail::compare_with_central_differences(model, x, value, backward, options);
+    TINYGAN_REQUIRE_DOUBLE_MODEL(Model);
+    if constexpr (!std::is_same_v<typename Model::Scalar, double>) {
+        return {};
+    } else {
+        using M = Matrix<double>;
+        M probe, dy;
+        auto value = [&](Model& m, const M& input) {
+            const M& y = m.forward(input);
+            if (probe.size() == 0) {
+                probe.resize(y.rows(), y.cols());
+                rng.fill_normal(probe);
+            }
+            return (probe.array() * y.array()).sum();
+        };
+        // A fresh copy of the probe each time: a layer may hand dy back as its dx (Reshape), which the
+        // checker then poisons.
+        auto backward = [&](Model& m, const M& input) -> const M& {
+            dy = probe;
+            return m.backward(input, dy, true);
+        };
+        return detail::compare_with_central_differences(model, x, value, backward, options);
+    }
 }
 
 // Checks the gradient of a model trained with binary cross-entropy, along the path train_on_batch
@@ -158,22 +165,29 @@ GradientReport check_gradients(Model& model, const Matrix<double>& x, Rng& rng, 
 template <class Model>
 GradientReport check_loss_gradients(Model& model, const Matrix<double>& x, const Matrix<double>& labels,
                                     GradientCheckOptions options = {}) {
-    using M = Matrix<double>;
-    BinaryCrossEntropy<double> loss;
-    auto value = [&](Model& m, const M& input) {
-        const M& output = m.forward(input);
-        if constexpr (ends_in_sigmoid_v<Model>)
-            return loss.from_logits(m.logits(), labels);
-        else
-            return loss.from_probabilities(output, labels);
-    };
-    auto backward = [&](Model& m, const M& input) -> const M& {
-        if constexpr (ends_in_sigmoid_v<Model>)
-            return m.backward_from_logits(input, loss.gradient(), true);
-        else
-            return m.backward(input, loss.gradient(), true);
-    };
-    return detail::compare_with_central_differences(model, x, value, backward, options);
+    TINYGAN_REQUIRE_DOUBLE_MODEL(Model);
+    if constexpr (!std::is_same_v<typename Model::Scalar, double>) {
+        return {};
+    } else {
+        using M = Matrix<double>;
+        BinaryCrossEntropy<double> loss;
+        auto value = [&](Model& m, const M& input) {
+            const M& output = m.forward(input);
+            if constexpr (ends_in_sigmoid_v<Model>)
+                return loss.from_logits(m.logits(), labels);
+            else
+                return loss.from_probabilities(output, labels);
+        };
+        auto backward = [&](Model& m, const M& input) -> const M& {
+            if constexpr (ends_in_sigmoid_v<Model>)
+                return m.backward_from_logits(input, loss.gradient(), true);
+            else
+                return m.backward(input, loss.gradient(), true);
+        };
+        return detail::compare_with_central_differences(model, x, value, backward, options);
+    }
 }
+
+#undef TINYGAN_REQUIRE_DOUBLE_MODEL
 
 }  // namespace tinygan

@@ -74,4 +74,38 @@ void copy_parameters(Model& from, Model& to) {
         throw ShapeError(detail::concat("copy_parameters: the source has ", sources.size(), " tensors, the target ", k));
 }
 
+// The trainable gradients of a model, kept aside and added back: for a step whose gradient is the
+// sum of two backward passes (PyTorch's accumulating .backward(), e.g. a discriminator's loss on
+// a real and a fake batch), since tinygan's backward assigns gradients. Buffers are reused.
+template <class Scalar>
+class GradientSum {
+public:
+    // Keeps a copy of every trainable gradient of `model`.
+    template <class Model>
+    void keep(Model& model) {
+        std::size_t k = 0;
+        model.for_each_parameter([&](const Parameter<Scalar>& p) {
+            if (!p.trainable) return;
+            if (k == kept_.size()) kept_.emplace_back();
+            kept_[k++] = p.gradient;  // same size after the first step: no allocation
+        });
+        count_ = k;
+    }
+    // gradient += the kept copy, for every trainable gradient of `model` (the same model).
+    template <class Model>
+    void add_to(Model& model) const {
+        std::size_t k = 0;
+        model.for_each_parameter([&](const Parameter<Scalar>& p) {
+            if (!p.trainable) return;
+            if (k >= count_ || kept_[k].rows() != p.gradient.rows() || kept_[k].cols() != p.gradient.cols())
+                throw ShapeError(detail::concat("GradientSum: the model differs from the one kept, at tensor ", k));
+            p.gradient += kept_[k++];
+        });
+    }
+
+private:
+    std::vector<Matrix<Scalar>> kept_;
+    std::size_t count_ = 0;
+};
+
 }  // namespace tinygan

@@ -35,6 +35,16 @@ struct squashes_logits : std::false_type {};
 template <class L>
 struct squashes_logits<L, std::enable_if_t<L::squashes_logits>> : std::true_type {};
 
+// True when L's Scalar is S, or when L has no Scalar at all (require_layer_contract says so).
+template <class S, class L>
+constexpr bool scalar_is() {
+    using Layer = std::remove_reference_t<L>;
+    if constexpr (has_scalar<Layer>::value)
+        return std::is_same_v<typename Layer::Scalar, S>;
+    else
+        return true;
+}
+
 template <class L>
 struct is_sequential : std::false_type {};
 template <class S, class... Ls>
@@ -56,7 +66,7 @@ template <class ScalarType, class... Layers>
 class Sequential {
     static_assert(sizeof...(Layers) > 0, "tinygan: a Sequential needs at least one layer");
     static_assert((require_layer_contract<Layers>() && ...));
-    static_assert((std::is_same_v<typename std::remove_reference_t<Layers>::Scalar, ScalarType> && ...),
+    static_assert((detail::scalar_is<ScalarType, Layers>() && ...),
                   "tinygan: all layers of a Sequential must use the same Scalar type");
 
 public:

@@ -100,8 +100,7 @@ void backpropagate_loss(Model& model, const SoftmaxCrossEntropy<Scalar>& loss, c
 template <class Model, class Loss, class Scalar = typename Model::Scalar>
 BatchResult<Scalar> test_on_batch(Model& model, Loss& loss, const Matrix<Scalar>& x, const Matrix<Scalar>& y) {
     detail::require_valid_batch(x, y);
-    const Matrix<Scalar>& output = model.forward(x);
-    return detail::evaluate_loss(model, loss, output, y);
+    return detail::evaluate_loss(model, loss, model.forward(x), y);
 }
 
 // One optimisation step on one batch, in training mode: forward, loss, backward,
@@ -113,8 +112,9 @@ template <class Model, class Loss, class Optimizer, class Scalar = typename Mode
 BatchResult<Scalar> train_on_batch(Model& model, Loss& loss, Optimizer& optimizer, const Matrix<Scalar>& x,
                                    const Matrix<Scalar>& y) {
     const detail::ScopedFlushDenormals flush_denormals;  // as TensorFlow trains; see denormals.hpp
+    detail::require_valid_batch(x, y);  // before anything changes, the mode included
     detail::set_training_mode(model, true);
-    const BatchResult<Scalar> result = test_on_batch(model, loss, x, y);
+    const BatchResult<Scalar> result = detail::evaluate_loss(model, loss, model.forward(x), y);
     if (!std::isfinite(result.loss))
         throw NumericError(detail::concat("the loss is ", detail::number_text(result.loss), " on a finite batch: ",
                                           model.description(), " has diverged (a parameter or output is no longer ",

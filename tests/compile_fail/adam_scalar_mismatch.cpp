@@ -4,6 +4,5 @@
 int main() {
     tinygan::Dense<float> layer(2, 2);
     tinygan::Adam<double> adam(layer);
-    adam.step(layer);
-    return 0;
+    return static_cast<int>(adam.iterations());
 }

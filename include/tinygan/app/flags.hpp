@@ -23,28 +23,30 @@ class Flags {
 public:
     // An integer flag within [min, max].
     void add(const std::string& name, std::int64_t& target, std::int64_t min, std::int64_t max, std::string help) {
-        add_flag(name, std::move(help), [&target, name, min, max](const std::string& text) {
+        add_flag(name, "N", std::move(help), [&target, name, min, max](const std::string& text) {
             target = parse_integer(name, text, min, max);
         });
     }
     // A non-negative 64-bit integer flag (a seed).
     void add(const std::string& name, std::uint64_t& target, std::string help) {
-        add_flag(name, std::move(help), [&target, name](const std::string& text) { target = parse_unsigned(name, text); });
+        add_flag(name, "S", std::move(help), [&target, name](const std::string& text) { target = parse_unsigned(name, text); });
     }
     // A positive, finite real flag.
     void add(const std::string& name, double& target, std::string help) {
-        add_flag(name, std::move(help), [&target, name](const std::string& text) { target = parse_positive_real(name, text); });
+        add_flag(name, "R", std::move(help), [&target, name](const std::string& text) { target = parse_positive_real(name, text); });
     }
     // A non-empty text flag (a path).
     void add(const std::string& name, std::string& target, std::string help) {
-        add_flag(name, std::move(help), [&target, name](const std::string& text) {
+        add_flag(name, "PATH", std::move(help), [&target, name](const std::string& text) {
             if (text.empty()) throw UsageError(name + " needs a non-empty value");
             target = text;
         });
     }
     // One of a few words.
     void add_choice(const std::string& name, std::string& target, std::vector<std::string> choices, std::string help) {
-        add_flag(name, std::move(help), [&target, name, choices](const std::string& text) {
+        std::string metavar;
+        for (const auto& choice : choices) metavar += (metavar.empty() ? "" : "|") + choice;
+        add_flag(name, metavar, std::move(help), [&target, name, choices](const std::string& text) {
             std::string list;
             for (const auto& choice : choices) {
                 if (choice == text) {
@@ -58,7 +60,7 @@ public:
     }
     // A flag without a value.
     void add_switch(const std::string& name, bool& target, std::string help) {
-        flags_.push_back({name, std::move(help), nullptr, &target});
+        flags_.push_back({name, "", std::move(help), nullptr, &target});
     }
 
     // Parses args[first...]; `context` (" for generate") goes into the unknown-flag message.
@@ -88,11 +90,11 @@ public:
         }
     }
 
-    // One line per flag: "  --steps N    total training steps (default 10000)".
+    // One line per flag: "  --steps N               total training steps (default 10000)".
     std::string help() const {
         std::string text;
         for (const auto& flag : flags_) {
-            std::string left = "  " + flag.name;
+            std::string left = "  " + flag.name + (flag.metavar.empty() ? "" : " " + flag.metavar);
             left.resize(std::max<std::size_t>(left.size() + 2, 26), ' ');
             text += left + flag.help + "\n";
         }
@@ -137,13 +139,13 @@ public:
 
 private:
     struct Flag {
-        std::string name, help;
+        std::string name, metavar, help;
         std::function<void(const std::string&)> set;
         bool* on;  // a switch's target; null for flags with a value
     };
 
-    void add_flag(const std::string& name, std::string help, std::function<void(const std::string&)> set) {
-        flags_.push_back({name, std::move(help), std::move(set), nullptr});
+    void add_flag(const std::string& name, std::string metavar, std::string help, std::function<void(const std::string&)> set) {
+        flags_.push_back({name, std::move(metavar), std::move(help), std::move(set), nullptr});
     }
 
     const Flag* find(const std::string& name) const {

@@ -66,7 +66,7 @@ inline void add_train_flags(Flags& flags, TrainOptions& o) {
     const auto fallback = [](std::int64_t v) { return " (default " + std::to_string(v) + ")"; };
     flags.add("--data", o.data, "folder with train-images-idx3-ubyte, plain or .gz (default " + o.data + ")");
     flags.add("--out", o.out, "where samples, losses.csv, losses.png and checkpoint.safetensors go (default " + o.out + ")");
-    flags.add("--steps", o.steps, 1, big, "total training steps" + fallback(o.steps));
+    flags.add("--steps", o.steps, 1, big, "total training steps" + (o.steps > 0 ? fallback(o.steps) : " (default: --epochs)"));
     flags.add("--log-every", o.log_every, 0, big, "print the loss line every N steps, 0 for never" + fallback(o.log_every));
     flags.add("--sample-every", o.sample_every, 0, big, "write a sample grid every N steps, 0 for only at the end" + fallback(o.sample_every));
     flags.add("--checkpoint-every", o.checkpoint_every, 0, big, "checkpoint every N steps, 0 for only at the end" + fallback(o.checkpoint_every));

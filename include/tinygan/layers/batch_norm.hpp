@@ -21,6 +21,8 @@
 #include <cmath>
 #include <optional>
 #include <string>
+#include <type_traits>
+#include <vector>
 
 namespace tinygan {
 
@@ -145,6 +147,12 @@ public:
 
     Index channels() const { return gamma_.rows(); }
     const Options& options() const { return options_; }
+    // The momentum of the moving statistics from now on (0: they become the next batch's statistics).
+    void set_momentum(double momentum) {
+        if (!(momentum >= 0 && momentum < 1))
+            throw ArgumentError(detail::concat("BatchNorm momentum must be in [0, 1), got ", momentum));
+        options_.momentum = momentum;
+    }
 
 private:
     // The (C x S*batch) view of a (S*C x batch) matrix: the same memory, channels as rows.
@@ -157,5 +165,27 @@ private:
     M y_, x_hat_, dx_;
     bool training_ = true, trainable_ = true;
 };
+
+// PyTorch's torch.optim.swa_utils.update_bn: makes every BatchNorm of `model` hold the statistics
+// of the batch x as its moving statistics, for weights whose own moving statistics are not theirs
+// (a moving average of the weights, ema.hpp). Runs one forward in training mode; leaves the model
+// in inference mode, ready to predict.
+template <class Model>
+void update_batch_norm_statistics(Model& model, const Matrix<typename Model::Scalar>& x) {
+    std::vector<double> momenta;
+    model.for_each_layer([&](auto& layer, auto) {
+        if constexpr (std::is_same_v<std::decay_t<decltype(layer)>, BatchNorm<typename Model::Scalar>>) {
+            momenta.push_back(layer.options().momentum);
+            layer.set_momentum(0);
+        }
+    });
+    model.set_training(true);
+    model.forward(x);
+    model.set_training(false);
+    std::size_t k = 0;
+    model.for_each_layer([&](auto& layer, auto) {
+        if constexpr (std::is_same_v<std::decay_t<decltype(layer)>, BatchNorm<typename Model::Scalar>>) layer.set_momentum(momenta[k++]);
+    });
+}
 
 }  // namespace tinygan

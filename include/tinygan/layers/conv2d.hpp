@@ -29,6 +29,11 @@ struct ConvOptions {
     bool use_bias = true;
 };
 
+// How init() draws a convolution's weights: Keras' glorot-uniform kernel and zero bias, or
+// PyTorch's default (kaiming-uniform with a = sqrt(5): U(-1/sqrt(fan_in), 1/sqrt(fan_in)) for the
+// kernel and the bias, fan_in as PyTorch counts it).
+enum class ConvInit { keras, pytorch };
+
 namespace detail {
 
 inline void require_conv_arguments(const char* layer, Index in_channels, Index out_channels, Index kernel,
@@ -44,6 +49,20 @@ template <class Scalar>
 void glorot_uniform_conv(Matrix<Scalar>& kernel, Index receptive_field, Index in_channels, Index out_channels, Rng& rng) {
     const double limit = std::sqrt(6.0 / static_cast<double>(receptive_field * (in_channels + out_channels)));
     rng.fill_uniform(kernel, static_cast<Scalar>(-limit), static_cast<Scalar>(limit));
+}
+
+// The weights of a convolution as `how` draws them; PyTorch's fan_in is given by the layer.
+template <class Scalar>
+void init_conv(ConvInit how, Matrix<Scalar>& kernel, Matrix<Scalar>& bias, Index receptive_field, Index fan_in_channels,
+               Index fan_out_channels, Index pytorch_fan_in, Rng& rng) {
+    if (how == ConvInit::keras) {
+        glorot_uniform_conv(kernel, receptive_field, fan_in_channels, fan_out_channels, rng);
+        bias.setZero();
+        return;
+    }
+    const auto bound = static_cast<Scalar>(1 / std::sqrt(static_cast<double>(pytorch_fan_in)));
+    rng.fill_uniform(kernel, -bound, bound);
+    rng.fill_uniform(bias, -bound, bound);
 }
 
 }  // namespace detail
@@ -63,15 +82,16 @@ public:
         b_ = M::Zero(out_channels, 1);
         db_ = M::Zero(out_channels, 1);
     }
-    // Keras' defaults: glorot-uniform kernel, zero bias.
-    Conv2D(Index in_channels, Index out_channels, Index kernel, ConvOptions options, Rng& rng)
+    // Initialised as `how` says: Keras' defaults unless asked for PyTorch's.
+    Conv2D(Index in_channels, Index out_channels, Index kernel, ConvOptions options, Rng& rng, ConvInit how = ConvInit::keras)
         : Conv2D(in_channels, out_channels, kernel, options) {
-        init(rng);
+        init(rng, how);
     }
 
-    void init(Rng& rng) {
-        detail::glorot_uniform_conv(W_, kernel_size_ * kernel_size_, in_channels(), out_channels(), rng);
-        b_.setZero();
+    // PyTorch's Conv2d counts fan_in as in * k * k.
+    void init(Rng& rng, ConvInit how = ConvInit::keras) {
+        const Index field = kernel_size_ * kernel_size_;
+        detail::init_conv(how, W_, b_, field, in_channels(), out_channels(), in_channels() * field, rng);
     }
 
     // The input images' shape (H, W, in); a Sequential calls it with the shape before the layer.

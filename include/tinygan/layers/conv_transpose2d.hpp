@@ -43,15 +43,16 @@ public:
         db_ = M::Zero(out_channels, 1);
     }
     ConvTranspose2D(Index in_channels, Index out_channels, Index kernel, ConvOptions options, Rng& rng,
-                    Index output_padding = 0)
+                    ConvInit how = ConvInit::keras, Index output_padding = 0)
         : ConvTranspose2D(in_channels, out_channels, kernel, options, output_padding) {
-        init(rng);
+        init(rng, how);
     }
 
-    // Keras' Conv2DTranspose defaults: glorot-uniform kernel (fan_in k*k*out, fan_out k*k*in), zero bias.
-    void init(Rng& rng) {
-        detail::glorot_uniform_conv(W_, kernel_size_ * kernel_size_, out_channels(), in_channels(), rng);
-        b_.setZero();
+    // Keras' Conv2DTranspose: glorot-uniform with fan_in k*k*out, fan_out k*k*in, zero bias.
+    // PyTorch's ConvTranspose2d counts fan_in from its weight's second axis: out * k * k.
+    void init(Rng& rng, ConvInit how = ConvInit::keras) {
+        const Index field = kernel_size_ * kernel_size_;
+        detail::init_conv(how, W_, b_, field, out_channels(), in_channels(), out_channels() * field, rng);
     }
 
     void build(const Shape& input) {

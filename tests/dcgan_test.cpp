@@ -1,0 +1,85 @@
+// The dcgan example's model and step: the models are the example's, a few steps are finite and
+// deterministic, the numbers do not depend on the thread count, and a checkpoint resumes bit for
+// bit, across an epoch boundary.
+#include "test_support.hpp"
+
+#include "dcgan.hpp"
+
+using namespace tinygan;
+
+namespace {
+
+struct SyntheticData : test::SyntheticImages {
+    SyntheticData() : SyntheticImages(40) {}
+};
+
+dcgan::Config small_config() { return dcgan::Config{100, 8, 3}; }  // 5 steps an epoch of 40 images
+
+}  // namespace
+
+TEST_CASE("The DCGAN's models are the PyTorch example's, layer by layer") {
+    Rng rng(1);
+    auto generator = dcgan::make_generator(100, rng);
+    auto discriminator = dcgan::make_discriminator(rng);
+    CHECK(generator.output_shape() == Shape{28, 28, 1});
+    CHECK(generator.shape_before(2) == Shape{4, 4, 256});
+    CHECK(generator.shape_before(5) == Shape{7, 7, 128});
+    CHECK(generator.shape_before(8) == Shape{14, 14, 64});
+    CHECK(discriminator.shape_before(3) == Shape{14, 14, 64});
+    CHECK(discriminator.shape_before(6) == Shape{7, 7, 128});
+    CHECK(discriminator.shape_before(9) == Shape{3, 3, 256});
+    CHECK(discriminator.output_shape() == Shape{1, 1, 1});
+    // PyTorch's parameter counts: no conv biases; BatchNorm's weight and bias (its running
+    // statistics are buffers, non-trainable here).
+    CHECK(generator.trainable_parameter_count() == 100 * 256 * 16 + 512 + 256 * 128 * 9 + 256 + 128 * 64 * 16 + 128 + 64 * 16);
+    CHECK(discriminator.trainable_parameter_count() == 64 * 16 + 64 * 128 * 16 + 256 + 128 * 256 * 16 + 512 + 256 * 9);
+    // PyTorch's initialisation: U(-1/sqrt(fan_in), 1/sqrt(fan_in)), fan_in = in*k*k for Conv2d.
+    const float bound = 1 / std::sqrt(64.0f * 16);
+    CHECK(discriminator.parameter("conv2d_3.kernel").cwiseAbs().maxCoeff() <= bound);
+    CHECK(discriminator.parameter("conv2d_3.kernel").cwiseAbs().maxCoeff() > 0.99f * bound);
+}
+
+TEST_CASE("DCGAN steps are finite, deterministic, and the same at 1 and 2 threads") {
+    SyntheticData data;
+    set_num_threads(1);
+    dcgan::Dcgan a(small_config(), data.images.count()), b(small_config(), data.images.count());
+    for (int step = 0; step < 3; ++step) {
+        const auto ra = a.step(data.images), rb = b.step(data.images);
+        CHECK(std::isfinite(ra.d_loss));
+        CHECK(std::isfinite(ra.g_loss));
+        CHECK(ra.d_loss == rb.d_loss);
+        CHECK(ra.g_loss == rb.g_loss);
+    }
+    dcgan::Dcgan split(small_config(), data.images.count());
+    {
+        test::TwoThreads two;
+        for (int step = 0; step < 3; ++step) split.step(data.images);
+        CHECK(two.worker_took_part());
+    }
+    CHECK(test::parameters_of(split.generator()) == test::parameters_of(a.generator()));
+    CHECK(test::parameters_of(split.discriminator()) == test::parameters_of(a.discriminator()));
+    const Matrix<float> images = a.sample(Matrix<float>::Random(100, 4));
+    CHECK(images.rows() == 784);
+    CHECK(images.allFinite());
+    CHECK(images.maxCoeff() > images.minCoeff());
+}
+
+TEST_CASE("A DCGAN checkpoint resumes bit for bit, across an epoch boundary") {
+    SyntheticData data;
+    dcgan::Dcgan straight(small_config(), data.images.count());
+    for (int step = 0; step < 8; ++step) straight.step(data.images);
+    const std::string path = data.dir.file("dcgan.safetensors");
+    {
+        dcgan::Dcgan first(small_config(), data.images.count());
+        for (int step = 0; step < 3; ++step) first.step(data.images);  // mid-epoch: batch 3 of 5
+        first.save(path);
+    }
+    dcgan::Config other_seed = small_config();
+    other_seed.seed = 77;  // everything must come from the checkpoint: weights, optimizers, generators, data order
+    dcgan::Dcgan same(other_seed, data.images.count());
+    same.load(path);
+    CHECK(same.steps_done() == 3);
+    for (int step = 0; step < 5; ++step) same.step(data.images);  // into the next epoch
+    CHECK(test::parameters_of(same.generator()) == test::parameters_of(straight.generator()));
+    CHECK(test::parameters_of(same.discriminator()) == test::parameters_of(straight.discriminator()));
+}
