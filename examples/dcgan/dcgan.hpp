@@ -34,6 +34,7 @@
 
 #include <cstdint>
 #include <numeric>
+#include <optional>
 #include <ostream>
 #include <string>
 #include <vector>
@@ -116,7 +117,7 @@ public:
           real_labels_(1, config.batch_size),
           zeros_(Mat::Zero(1, config.batch_size)),
           ones_(Mat::Ones(1, config.batch_size)),
-          average_(generator_, 0.999),
+          average_(std::in_place, generator_, 0.999),
           statistics_noise_(config.z_dim, 512) {
         tinygan::Rng(config.seed ^ 0x57a7157ULL).fill_normal(statistics_noise_);
         if (dataset_size < config.batch_size)
@@ -163,7 +164,7 @@ public:
             generator_.backward(noise_, dfakes, false);
         }
         g_optimizer_.step(generator_);
-        average_.update(generator_);
+        average_->update(generator_);
         ++steps_done_;
         return {real.loss + fake.loss, 0.5f * (real.accuracy + fake.accuracy), g.loss};
     }
@@ -171,7 +172,7 @@ public:
     // Images in [0, 1], one per column, from the averaged generator in inference mode.
     Mat sample(const Mat& noise) const {
         Generator sampler = generator_;
-        average_.apply_to(sampler);
+        average_->apply_to(sampler);
         tinygan::update_batch_norm_statistics(sampler, statistics_noise_);
         return (sampler.predict(noise).array() * 0.5f + 0.5f).matrix();
     }
@@ -183,13 +184,7 @@ public:
 
     void save(const std::string& path) {
         tinygan::TensorFile file;
-        tinygan::save_model(file, "generator", generator_);
-        tinygan::save_model(file, "discriminator", discriminator_);
-        tinygan::save_adam(file, "g_optimizer", g_optimizer_);
-        tinygan::save_adam(file, "d_optimizer", d_optimizer_);
-        tinygan::save_ema(file, "generator_average", average_);
-        tinygan::save_rng(file, "rng", rng_);
-        tinygan::save_rng(file, "epoch_order_rng", epoch_start_rng_);  // the order is drawn again from it
+        state().save(file);
         file.metadata["format"] = format_name;
         file.metadata["step"] = std::to_string(steps_done_);
         file.metadata["epoch_position"] = std::to_string(position_);
@@ -213,27 +208,8 @@ public:
         if (position > steps_per_epoch())
             throw tinygan::DataError(tinygan::detail::concat(source, " is at batch ", position, " of an epoch of ",
                                                              steps_per_epoch(), " (another data set?)"));
-        Generator generator = generator_;
-        Discriminator discriminator = discriminator_;
-        tinygan::Adam<float> g_optimizer = g_optimizer_, d_optimizer = d_optimizer_;
-        tinygan::ExponentialMovingAverage<float> average = average_;
-        tinygan::Rng rng = rng_, epoch_start = epoch_start_rng_;
-        tinygan::load_model(file, "generator", generator, source);
-        tinygan::load_model(file, "discriminator", discriminator, source);
-        tinygan::load_adam(file, "g_optimizer", g_optimizer, source);
-        tinygan::load_adam(file, "d_optimizer", d_optimizer, source);
-        tinygan::load_ema(file, "generator_average", average, source);
-        tinygan::load_rng(file, "rng", rng, source);
-        tinygan::load_rng(file, "epoch_order_rng", epoch_start, source);
-        if (!tinygan::all_finite(generator) || !tinygan::all_finite(discriminator))
-            throw tinygan::DataError(source + " holds NaN or Inf parameters");
-        tinygan::copy_parameters(generator, generator_);
-        tinygan::copy_parameters(discriminator, discriminator_);
-        g_optimizer_ = std::move(g_optimizer);
-        d_optimizer_ = std::move(d_optimizer);
-        average_ = std::move(average);
-        rng_ = rng;
-        order_rng_ = epoch_start;
+        state().load(file, source);
+        order_rng_ = epoch_start_rng_;  // the epoch's order, drawn again from the generator it came from
         start_epoch();
         position_ = position;
         steps_done_ = step;
@@ -256,6 +232,11 @@ private:
         position_ = 0;
     }
 
+    tinygan::app::GanCheckpoint<Generator, Discriminator> state() {
+        return {generator_, discriminator_, g_optimizer_, d_optimizer_, average_,
+                {{"rng", &rng_}, {"epoch_order_rng", &epoch_start_rng_}}};
+    }
+
     static void require_finite(float loss) {
         if (!std::isfinite(loss))
             throw tinygan::NumericError(tinygan::detail::concat("the loss is ", tinygan::detail::number_text(loss),
@@ -272,7 +253,7 @@ private:
     std::vector<Index> order_;
     Index position_ = 0;
     Mat real_, noise_, real_labels_, zeros_, ones_;
-    tinygan::ExponentialMovingAverage<float> average_;
+    std::optional<tinygan::ExponentialMovingAverage<float>> average_;  // always there (optional for GanCheckpoint)
     Mat statistics_noise_;  // the batch on which sampling recomputes the averaged weights' BatchNorm statistics
     std::int64_t steps_done_ = 0;
 };

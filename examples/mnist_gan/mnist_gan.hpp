@@ -189,12 +189,7 @@ public:
 
     void save(const std::string& path) {
         tinygan::TensorFile file;
-        tinygan::save_model(file, "generator", generator_);
-        tinygan::save_model(file, "discriminator", discriminator_);
-        tinygan::save_adam(file, "g_optimizer", g_optimizer_);
-        tinygan::save_adam(file, "d_optimizer", d_optimizer_);
-        if (average_) tinygan::save_ema(file, "generator_average", *average_);
-        tinygan::save_rng(file, "rng", rng_);
+        state().save(file);
         file.metadata["format"] = format_name;
         if constexpr (!std::is_same_v<Recipe, DocumentRecipe>) file.metadata["recipe"] = Recipe::name;
         file.metadata["step"] = std::to_string(steps_done_);
@@ -212,25 +207,7 @@ public:
     void load(const tinygan::TensorFile& file, const std::string& source) {
         require_config(file, source);
         const auto step = static_cast<std::int64_t>(tinygan::metadata_u64(file, "step", source));
-        Generator generator = generator_;
-        Discriminator discriminator = discriminator_;
-        tinygan::Adam<float> g_optimizer = g_optimizer_, d_optimizer = d_optimizer_;
-        std::optional<tinygan::ExponentialMovingAverage<float>> average = average_;
-        tinygan::Rng rng = rng_;
-        tinygan::load_model(file, "generator", generator, source);
-        tinygan::load_model(file, "discriminator", discriminator, source);
-        tinygan::load_adam(file, "g_optimizer", g_optimizer, source);
-        tinygan::load_adam(file, "d_optimizer", d_optimizer, source);
-        if (average) tinygan::load_ema(file, "generator_average", *average, source);
-        tinygan::load_rng(file, "rng", rng, source);
-        if (!tinygan::all_finite(generator) || !tinygan::all_finite(discriminator))
-            throw tinygan::DataError(source + " holds NaN or Inf parameters");
-        tinygan::copy_parameters(generator, generator_);
-        tinygan::copy_parameters(discriminator, discriminator_);
-        g_optimizer_ = std::move(g_optimizer);
-        d_optimizer_ = std::move(d_optimizer);
-        average_ = std::move(average);
-        rng_ = rng;
+        state().load(file, source);
         steps_done_ = step;
     }
 
@@ -247,6 +224,10 @@ public:
     tinygan::Rng& rng() { return rng_; }
 
 private:
+    tinygan::app::GanCheckpoint<Generator, Discriminator> state() {
+        return {generator_, discriminator_, g_optimizer_, d_optimizer_, average_, {{"rng", &rng_}}};
+    }
+
     void require_config(const tinygan::TensorFile& file, const std::string& path) const {
         const std::string recipe = recipe_of(file, path);
         if (recipe != Recipe::name)

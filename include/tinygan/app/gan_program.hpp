@@ -18,6 +18,7 @@
 #include "../mnist_idx.hpp"
 #include "../parallel.hpp"
 #include "flags.hpp"
+#include "gan_checkpoint.hpp"
 #include "interrupt.hpp"
 #include "loss_log.hpp"
 #include "progress.hpp"

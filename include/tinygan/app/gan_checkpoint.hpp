@@ -1,0 +1,64 @@
+// What every GAN's checkpoint holds besides its own metadata: its two models, their Adam
+// optimizers, the moving average of the generator's weights when it keeps one, and its random
+// generators; saved under fixed names, loaded all or nothing.
+#pragma once
+
+#include "../checkpoint.hpp"
+#include "../ema.hpp"
+#include "../parameter.hpp"
+
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace tinygan::app {
+
+template <class Generator, class Discriminator>
+struct GanCheckpoint {
+    Generator& generator;
+    Discriminator& discriminator;
+    Adam<float>& g_optimizer;
+    Adam<float>& d_optimizer;
+    std::optional<ExponentialMovingAverage<float>>& generator_average;  // empty when the GAN keeps none
+    std::vector<std::pair<const char*, Rng*>> generators;              // metadata key, generator
+
+    // Adds "generator.*", "discriminator.*", "g_optimizer.*", "d_optimizer.*", "generator_average.*"
+    // and each random generator's state.
+    void save(TensorFile& file) const {
+        save_model(file, "generator", generator);
+        save_model(file, "discriminator", discriminator);
+        save_adam(file, "g_optimizer", g_optimizer);
+        save_adam(file, "d_optimizer", d_optimizer);
+        if (generator_average) save_ema(file, "generator_average", *generator_average);
+        for (const auto& [key, rng] : generators) save_rng(file, key, *rng);
+    }
+
+    // Reads everything into copies first; the GAN changes only if all of it is there, of the right
+    // shapes, and finite. `source` names the file in errors.
+    void load(const TensorFile& file, const std::string& source) const {
+        Generator g = generator;
+        Discriminator d = discriminator;
+        Adam<float> g_adam = g_optimizer, d_adam = d_optimizer;
+        std::optional<ExponentialMovingAverage<float>> average = generator_average;
+        std::vector<Rng> states;
+        load_model(file, "generator", g, source);
+        load_model(file, "discriminator", d, source);
+        load_adam(file, "g_optimizer", g_adam, source);
+        load_adam(file, "d_optimizer", d_adam, source);
+        if (average) load_ema(file, "generator_average", *average, source);
+        for (const auto& [key, rng] : generators) {
+            states.push_back(*rng);
+            load_rng(file, key, states.back(), source);
+        }
+        if (!all_finite(g) || !all_finite(d)) throw DataError(source + " holds NaN or Inf parameters");
+        copy_parameters(g, generator);  // in place: models chained to these keep their references
+        copy_parameters(d, discriminator);
+        g_optimizer = std::move(g_adam);
+        d_optimizer = std::move(d_adam);
+        generator_average = std::move(average);
+        for (std::size_t i = 0; i < states.size(); ++i) *generators[i].second = states[i];
+    }
+};
+
+}  // namespace tinygan::app
