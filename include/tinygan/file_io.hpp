@@ -30,44 +30,64 @@ inline std::vector<std::uint8_t> read_file_bytes(const std::string& path) {
     return bytes;
 }
 
-inline void write_file_atomically(const std::string& path, const void* data, std::size_t size) {
-    const std::string temporary = path + ".tmp";
-    const int fd = ::open(temporary.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (fd < 0) throw DataError(detail::concat("cannot write ", temporary, ": ", std::strerror(errno)));
-    const auto* bytes = static_cast<const std::uint8_t*>(data);
-    std::size_t written = 0;
-    while (written < size) {
-        const ssize_t n = ::write(fd, bytes + written, size - written);
-        if (n < 0 && errno == EINTR) continue;
-        if (n <= 0) {
-            const int error = errno;
-            ::close(fd);
-            ::unlink(temporary.c_str());
-            throw DataError(detail::concat("cannot write ", temporary, ": ", std::strerror(error)));
+// A file written atomically, piece by piece: to "<path>.tmp", flushed to disk and renamed over
+// <path> by commit(). Destroyed without commit() (an exception on the way), it removes the
+// temporary file and leaves <path> as it was.
+class AtomicFileWriter {
+public:
+    explicit AtomicFileWriter(std::string path) : path_(std::move(path)), temporary_(path_ + ".tmp") {
+        fd_ = ::open(temporary_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+        if (fd_ < 0) throw DataError(detail::concat("cannot write ", temporary_, ": ", std::strerror(errno)));
+    }
+    ~AtomicFileWriter() {
+        if (fd_ >= 0) ::close(fd_);
+        if (!committed_) ::unlink(temporary_.c_str());
+    }
+    AtomicFileWriter(const AtomicFileWriter&) = delete;
+    AtomicFileWriter& operator=(const AtomicFileWriter&) = delete;
+
+    void write(const void* data, std::size_t size) {
+        const auto* bytes = static_cast<const std::uint8_t*>(data);
+        std::size_t written = 0;
+        while (written < size) {
+            const ssize_t n = ::write(fd_, bytes + written, size - written);
+            if (n < 0 && errno == EINTR) continue;
+            if (n <= 0) throw DataError(detail::concat("cannot write ", temporary_, ": ", std::strerror(errno)));
+            written += static_cast<std::size_t>(n);
         }
-        written += static_cast<std::size_t>(n);
     }
-    // The data must be on disk before the rename makes it visible under the real name. The
-    // descriptor is closed whether or not the flush worked.
-    const int flushed = ::fsync(fd) == 0 ? 0 : errno;
-    const int closed = ::close(fd) == 0 ? 0 : errno;
-    if (flushed != 0 || closed != 0) {
-        ::unlink(temporary.c_str());
-        throw DataError(detail::concat("cannot flush ", temporary, ": ", std::strerror(flushed != 0 ? flushed : closed)));
+
+    void commit() {
+        // The data must be on disk before the rename makes it visible under the real name. The
+        // descriptor is closed whether or not the flush worked.
+        const int flushed = ::fsync(fd_) == 0 ? 0 : errno;
+        const int closed = ::close(fd_) == 0 ? 0 : errno;
+        fd_ = -1;
+        if (flushed != 0 || closed != 0)
+            throw DataError(detail::concat("cannot flush ", temporary_, ": ", std::strerror(flushed != 0 ? flushed : closed)));
+        if (std::rename(temporary_.c_str(), path_.c_str()) != 0)
+            throw DataError(detail::concat("cannot rename ", temporary_, " to ", path_, ": ", std::strerror(errno)));
+        committed_ = true;
+        // And the rename itself must reach the disk: sync the folder that holds the entry.
+        const std::size_t slash = path_.find_last_of('/');
+        const std::string folder = slash == std::string::npos ? "." : (slash == 0 ? "/" : path_.substr(0, slash));
+        const int folder_fd = ::open(folder.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (folder_fd >= 0) {
+            ::fsync(folder_fd);
+            ::close(folder_fd);
+        }
     }
-    if (std::rename(temporary.c_str(), path.c_str()) != 0) {
-        const int error = errno;
-        ::unlink(temporary.c_str());
-        throw DataError(detail::concat("cannot rename ", temporary, " to ", path, ": ", std::strerror(error)));
-    }
-    // And the rename itself must reach the disk: sync the folder that holds the entry.
-    const std::size_t slash = path.find_last_of('/');
-    const std::string folder = slash == std::string::npos ? "." : (slash == 0 ? "/" : path.substr(0, slash));
-    const int folder_fd = ::open(folder.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (folder_fd >= 0) {
-        ::fsync(folder_fd);
-        ::close(folder_fd);
-    }
+
+private:
+    std::string path_, temporary_;
+    int fd_ = -1;
+    bool committed_ = false;
+};
+
+inline void write_file_atomically(const std::string& path, const void* data, std::size_t size) {
+    AtomicFileWriter file(path);
+    file.write(data, size);
+    file.commit();
 }
 
 }  // namespace tinygan

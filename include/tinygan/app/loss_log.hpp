@@ -66,9 +66,10 @@ public:
         std::string header = "step";
         for (const auto& column : columns_) header += "," + column;
         header += '\n';
-        std::string kept = header;
-        if (resume_step > 0) keep_rows_up_to(resume_step, kept);
-        write_file_atomically(path_, kept.data(), kept.size());
+        AtomicFileWriter rewritten(path_);  // streamed: the old file may hold millions of rows
+        rewritten.write(header.data(), header.size());
+        if (resume_step > 0) keep_rows_up_to(resume_step, rewritten);
+        rewritten.commit();
         file_ = std::fopen(path_.c_str(), "a");
         if (!file_) throw DataError(detail::concat("cannot append to ", path_, ": ", std::strerror(errno)));
     }
@@ -106,9 +107,9 @@ public:
 private:
     // Streams the old file: rows up to `last_step` go to `kept` and to the curves; the rest, and
     // any row a crash cut short, are dropped.
-    void keep_rows_up_to(std::int64_t last_step, std::string& kept) {
+    void keep_rows_up_to(std::int64_t last_step, AtomicFileWriter& kept) {
         std::ifstream in(path_);
-        std::string line;
+        std::string line, buffer;
         std::getline(in, line);  // the header
         while (std::getline(in, line)) {
             std::vector<float> values;
@@ -124,9 +125,15 @@ private:
                 cursor = end;
             }
             if (*cursor != '\0' || values.size() != columns_.size()) continue;  // a partial row
-            kept += line + '\n';
+            buffer += line;
+            buffer += '\n';
+            if (buffer.size() > (1 << 16)) {
+                kept.write(buffer.data(), buffer.size());
+                buffer.clear();
+            }
             for (std::size_t i = 0; i < values.size(); ++i) series_[i].add(static_cast<double>(step), values[i]);
         }
+        kept.write(buffer.data(), buffer.size());
     }
 
     std::string path_;
