@@ -59,6 +59,16 @@ head -c 100 "$work/run/checkpoint.safetensors" >"$work/broken.safetensors"
 expect 1 "is not a valid safetensors file" -- "$gan" generate --checkpoint "$work/broken.safetensors" --out "$work/x"
 expect 1 "cannot open $work/missing.safetensors" -- "$gan" generate --checkpoint "$work/missing.safetensors" --out "$work/x"
 
+# The recipe comes from the checkpoint on --resume; a contradicting --recipe is refused.
+expect 0 "Done: 4 steps" -- "$gan" "${quick[@]}" --recipe keras-gan --steps 4 --out "$work/keras"
+expect 2 "is a run of the keras-gan recipe; --recipe document cannot resume it" -- \
+  "$gan" "${quick[@]}" --recipe document --steps 6 --resume --out "$work/keras"
+expect 0 "Resuming from $work/keras/checkpoint.safetensors at step 4" -- "$gan" "${quick[@]}" --steps 6 --resume --out "$work/keras"
+expect 2 "--batch-size 1 is too small for the keras-gan recipe" -- "$gan" --data "$work/data" --recipe keras-gan --batch-size 1 --out "$work/out1"
+# The scorer needs a labelled data set: the synthetic folder has images only.
+expect 1 "the scorer needs the four files of an MNIST-format data set" -- \
+  "$gan" score "$work/digits-idx3-ubyte" --data "$work/data" --classifier "$work/classifier.safetensors"
+
 # gzip-compressed data, as the MNIST site and Debian's dataset-fashion-mnist ship it, is read directly.
 mkdir -p "$work/gz" "$work/badgz"
 gzip -c "$work/data/train-images-idx3-ubyte" >"$work/gz/train-images-idx3-ubyte.gz"

@@ -10,6 +10,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 using namespace mnist_gan;
@@ -41,6 +42,9 @@ int run_train(const TrainOptions& o) {
     app::start_threads(o.threads, "mnist_gan");
     return with_recipe(choose_recipe(o), [&](auto recipe) {
         using Recipe = decltype(recipe);
+        if (std::is_same_v<Recipe, KerasGanRecipe> && o.batch_size < 2)
+            throw tinygan::ArgumentError("--batch-size 1 is too small for the keras-gan recipe: its BatchNorm layers need "
+                                         "at least 2 samples a batch");
         Config config;
         config.z_dim = o.z_dim;
         config.batch_size = o.batch_size;

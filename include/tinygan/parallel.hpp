@@ -54,7 +54,7 @@ public:
     void resize(int threads) {
         stop_workers();
         stop_.store(false);
-        inline_splits_left_ = slow_splits_in_a_row_ = 0;
+        inline_splits_left_ = backoff_level_ = fast_splits_in_a_row_ = 0;
         // The generation a worker starts from is read here, not by the new thread: a task posted
         // before the thread first runs is then still new to it.
         const std::uint64_t start = claim_.load(std::memory_order_seq_cst) >> 32;
@@ -120,15 +120,19 @@ private:
 
     // After a split in which the caller waited for a worker longer than it took to do its own
     // share (plus 20 us of slack), the worker is being held off its core: run the next splits
-    // inline, 64 of them (a few training steps), doubling on every slow split in a row up to
-    // 8192, then split again. On a quiet machine waits are a few microseconds and this never
-    // triggers.
+    // inline, 128 of them (a few training steps) at first, twice as many after each further slow
+    // split, up to 8192 (about half a second of training), then split again. The level comes down
+    // one notch per 64 fast splits in a row, so a worker that gets its core only now and then
+    // (another process shares it) keeps the pool backed off, while a quiet machine, where waits
+    // are a few microseconds, never backs off at all.
     void note_wait(Clock::duration waited, Clock::duration own_work) {
         if (waited > own_work + std::chrono::microseconds(20)) {
-            inline_splits_left_ = std::min<std::uint32_t>(8192, 64u << std::min(slow_splits_in_a_row_, 7u));
-            ++slow_splits_in_a_row_;
-        } else {
-            slow_splits_in_a_row_ = 0;
+            backoff_level_ = std::min(backoff_level_ + 1, 7u);
+            inline_splits_left_ = 64u << backoff_level_;
+            fast_splits_in_a_row_ = 0;
+        } else if (backoff_level_ > 0 && ++fast_splits_in_a_row_ == 64) {
+            --backoff_level_;
+            fast_splits_in_a_row_ = 0;
         }
     }
 
@@ -207,7 +211,7 @@ private:
     Task task_ = nullptr;
     void* context_ = nullptr;
     std::uint64_t generation_ = 0;
-    std::uint32_t inline_splits_left_ = 0, slow_splits_in_a_row_ = 0;
+    std::uint32_t inline_splits_left_ = 0, backoff_level_ = 0, fast_splits_in_a_row_ = 0;
     unsigned fp_mode_ = 0;
     std::atomic<bool> stop_{false};  // set under mutex_
     bool running_ = false;
