@@ -174,7 +174,7 @@ public:
         Generator sampler = generator_;
         average_->apply_to(sampler);
         tinygan::update_batch_norm_statistics(sampler, statistics_noise_);
-        return (sampler.predict(noise).array() * 0.5f + 0.5f).matrix();
+        return (tinygan::app::predict_in_chunks(sampler, noise).array() * 0.5f + 0.5f).matrix();
     }
 
     void summary(std::ostream& out) const {

@@ -175,7 +175,7 @@ public:
     Mat sample(const Mat& noise) const {
         Generator sampler = generator_;
         if (average_) average_->apply_to(sampler);
-        const Mat& images = sampler.predict(noise);
+        const Mat images = tinygan::app::predict_in_chunks(sampler, noise);
         if constexpr (Recipe::signed_images)
             return (images.array() * 0.5f + 0.5f).matrix();
         else

@@ -166,6 +166,22 @@ inline int start_threads(std::int64_t asked, const char* program) {
     return taken;
 }
 
+// model.predict(x), 512 columns at a time: the activations of 10000 samples at once would take
+// gigabytes (a convolution's patch matrix grows with the batch). In inference mode each column is
+// computed on its own, so the chunks change nothing but the memory.
+template <class Model>
+Matrix<float> predict_in_chunks(Model& model, const Matrix<float>& x, Index chunk = 512) {
+    Matrix<float> y;
+    for (Index start = 0; start < x.cols(); start += chunk) {
+        const Index n = std::min(chunk, x.cols() - start);
+        const Matrix<float> part = x.middleCols(start, n);
+        const Matrix<float>& out = model.predict(part);
+        if (y.size() == 0) y.resize(out.rows(), x.cols());
+        y.middleCols(start, n) = out;
+    }
+    return y;
+}
+
 inline void write_samples(const std::string& path, const Matrix<float>& images, Index rows, Index cols) {
     const int grid_cols = static_cast<int>(std::ceil(std::sqrt(static_cast<double>(images.cols()))));
     write_png(path, image_grid(images, rows, cols, grid_cols, 2));
