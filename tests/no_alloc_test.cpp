@@ -49,8 +49,10 @@ void operator delete(void* p, std::align_val_t) noexcept { std::free(p); }
 void operator delete(void* p, std::size_t, std::align_val_t) noexcept { std::free(p); }
 
 #if defined(__SANITIZE_ADDRESS__)
-// AddressSanitizer owns malloc; it calls hooks installed here for every allocation.
-#include <sanitizer/allocator_interface.h>
+// AddressSanitizer owns malloc; it calls hooks installed here for every allocation. (Declared by
+// hand: GCC ships no <sanitizer/allocator_interface.h>, but its libasan has the function.)
+extern "C" int __sanitizer_install_malloc_and_free_hooks(void (*malloc_hook)(const volatile void*, std::size_t),
+                                                         void (*free_hook)(const volatile void*));
 namespace {
 void count_malloc(const volatile void*, std::size_t) { ++heap_allocations; }
 void ignore_free(const volatile void*) {}
