@@ -8,7 +8,9 @@
 // Made for busy machines as much as quiet ones: a worker spins only briefly (about 50 us) for the
 // next task, then sleeps; and the caller never waits for a worker that has not started, it takes
 // the remaining parts itself. So a worker that the OS has descheduled costs at most the part it
-// holds, not a whole time slice per hand-off. Use from one training thread at a time.
+// holds, not a whole time slice per hand-off; and when the caller finds it keeps waiting on its
+// worker (another process shares that core), it runs the splits inline for a while (note_wait).
+// Use from one training thread at a time, and not from inside a part.
 #pragma once
 
 #include "config.hpp"
