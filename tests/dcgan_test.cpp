@@ -1,6 +1,6 @@
-// The dcgan example's model and step: the models are the example's, a few steps are finite and
-// deterministic, the numbers do not depend on the thread count, and a checkpoint resumes bit for
-// bit, across an epoch boundary.
+// The dcgan example's model and step: the models are the example's, one step is the example's step
+// recomputed from the library's parts, a few steps are finite and deterministic, the numbers do not
+// depend on the thread count, and a checkpoint resumes bit for bit, across an epoch boundary.
 #include "test_support.hpp"
 
 #include "dcgan.hpp"
@@ -82,4 +82,62 @@ TEST_CASE("A DCGAN checkpoint resumes bit for bit, across an epoch boundary") {
     for (int step = 0; step < 5; ++step) same.step(data.images);  // into the next epoch
     CHECK(test::parameters_of(same.generator()) == test::parameters_of(straight.generator()));
     CHECK(test::parameters_of(same.discriminator()) == test::parameters_of(straight.discriminator()));
+}
+
+// The step's composition, recomputed from the library's parts with the same random draws: D's
+// gradient is the sum of its real-batch gradient (labels U(0.8, 1)) and its fake-batch gradient
+// (label 0), each batch with its own statistics, then one Adam step; G's gradient comes from the
+// updated, frozen D on the same fakes (label 1), back into G's forward from the start of the step.
+TEST_CASE("A DCGAN step is the PyTorch example's step, recomputed from the library's parts") {
+    SyntheticData data;
+    const dcgan::Config config = small_config();
+    const Index n = config.batch_size;
+    dcgan::Dcgan gan(config, data.images.count());
+
+    Rng rng(config.seed);  // the models' initialisation, then the labels and the noise: one stream
+    auto generator = dcgan::make_generator(config.z_dim, rng);
+    auto discriminator = dcgan::make_discriminator(rng);
+    const auto initial_generator = test::parameters_of(generator);
+    REQUIRE(initial_generator == test::parameters_of(gan.generator()));
+    std::vector<Index> order(static_cast<std::size_t>(data.images.count()));  // the first epoch's order
+    std::iota(order.begin(), order.end(), Index(0));
+    Rng order_rng(config.seed ^ 0x0da7a0de5eedULL);
+    for (std::size_t i = order.size() - 1; i > 0; --i) std::swap(order[i], order[order_rng.uniform_index(i + 1)]);
+    Matrix<float> real(784, n), labels(1, n), noise(config.z_dim, n);
+    const Matrix<float> zeros = Matrix<float>::Zero(1, n), ones = Matrix<float>::Ones(1, n);
+    for (Index j = 0; j < n; ++j)
+        real.col(j) = data.images.pixels().col(order[static_cast<std::size_t>(j)]).cast<float>() / 127.5f - Matrix<float>::Ones(784, 1);
+    rng.fill_uniform(labels, 0.8f, 1.0f);
+    rng.fill_normal(noise);
+
+    const detail::ScopedFlushDenormals flush_denormals;  // as the step runs
+    Adam<float> g_adam(generator, dcgan::adam_options(config.learning_rate)), d_adam(discriminator, dcgan::adam_options(config.learning_rate));
+    BinaryCrossEntropy<float> bce;
+    generator.set_training(true);
+    discriminator.set_training(true);
+    const Matrix<float> fakes = generator.forward(noise);
+    test_on_batch(discriminator, bce, real, labels);
+    discriminator.backward_from_logits(real, bce.gradient(), false);
+    std::vector<Matrix<float>> real_gradients;
+    discriminator.for_each_parameter([&](const Parameter<float>& p) {
+        if (p.trainable) real_gradients.push_back(p.gradient);
+    });
+    test_on_batch(discriminator, bce, fakes, zeros);
+    discriminator.backward_from_logits(fakes, bce.gradient(), false);
+    std::size_t k = 0;
+    discriminator.for_each_parameter([&](const Parameter<float>& p) {
+        if (p.trainable) p.gradient += real_gradients[k++];
+    });
+    d_adam.step(discriminator);
+    {
+        Frozen frozen(discriminator);
+        test_on_batch(discriminator, bce, fakes, ones);
+        generator.backward(noise, discriminator.backward_from_logits(fakes, bce.gradient(), true), false);
+    }
+    g_adam.step(generator);
+
+    gan.step(data.images);
+    CHECK(test::parameters_of(gan.discriminator()) == test::parameters_of(discriminator));
+    CHECK(test::parameters_of(gan.generator()) == test::parameters_of(generator));
+    CHECK(test::parameters_of(gan.generator()) != initial_generator);  // the step did move G
 }
