@@ -230,3 +230,59 @@ TEST_CASE("The training loop never saves a checkpoint whose parameters are NaN; 
     CHECK(gan.saves == 1);
     CHECK(test::read_bytes(o.out + "/checkpoint.safetensors") == std::vector<std::uint8_t>{5});  // step 5's
 }
+
+namespace {
+
+// A stand-in whose images are a known pattern, with values below 0 and above 1; it keeps the noise
+// it was given.
+struct PatternGan : DivergingGan {
+    mutable Matrix<float> noise_seen;
+    Matrix<float> sample(const Matrix<float>& z) const {
+        noise_seen = z;
+        Matrix<float> images(784, z.cols());
+        for (Index j = 0; j < images.cols(); ++j)
+            for (Index i = 0; i < images.rows(); ++i) images(i, j) = static_cast<float>(i + 37 * j) / 600.0f - 0.1f;
+        return images;
+    }
+};
+
+}  // namespace
+
+TEST_CASE("generate writes the samples of its seed's noise as IDX bytes, clamped to [0, 1], image by image") {
+    test::TempDir dir;
+    PatternGan gan;
+    app::GenerateOptions o;
+    o.count = 5;
+    o.seed = 11;
+    o.out = dir.file("new/folder/digits");
+    app::generate(gan, o, 28, 28);
+    Matrix<float> noise(gan.z_dim(), 5);
+    Rng(11).fill_normal(noise);
+    CHECK(gan.noise_seen == noise);
+    const ImageSet written = ImageSet::load(o.out);
+    REQUIRE(written.count() == 5);
+    CHECK(written.image_rows() == 28);
+    CHECK(written.image_cols() == 28);
+    const Matrix<float> expected = gan.sample(noise);
+    int low = 0, high = 0;
+    for (Index j = 0; j < 5; ++j)
+        for (Index i = 0; i < 784; ++i) {
+            const float v = expected(i, j);
+            low += v < 0;
+            high += v > 1;
+            CHECK(written.pixels()(i, j) == std::lround(std::clamp(v, 0.0f, 1.0f) * 255.0f));
+        }
+    CHECK(low > 0);  // the pattern does test the clamping
+    CHECK(high > 0);
+    CHECK(std::filesystem::exists(o.out + ".png"));
+}
+
+TEST_CASE("predict_in_chunks gives what one predict gives, over several chunks and a partial last one") {
+    Rng rng(5);
+    auto model = make_sequential("m", Dense<float>(10, 16, rng), BatchNorm<float>(16), Tanh<float>{});
+    Matrix<float> z(10, 20);
+    rng.fill_normal(z);
+    const Matrix<float> chunked = app::predict_in_chunks(model, z, 7);
+    REQUIRE(chunked.cols() == 20);
+    CHECK(chunked.isApprox(model.predict(z), 1e-6f));
+}

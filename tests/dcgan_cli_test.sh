@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The dcgan program end to end on a tiny synthetic data set (it shares its driver with mnist_gan,
 # whose script tests the rest): a short run leaves its files, resuming gives the uninterrupted
-# run's checkpoint bit for bit, generate draws images, SIGINT stops it cleanly, bad flags are refused.
+# run's checkpoint bit for bit, divergence keeps the last good checkpoint, generate draws images,
+# SIGINT stops it cleanly, bad flags are refused.
 # Usage: dcgan_cli_test.sh path/to/dcgan
 set -u
 dcgan=$1
@@ -24,6 +25,9 @@ expect 0 "Training 12 steps" -- "$dcgan" "${quick[@]}" --epochs 2 --out "$work/e
 expect 0 "Done: 4 steps" -- "$dcgan" "${quick[@]}" --steps 4 --out "$work/resumed"
 expect 0 "Resuming from $work/resumed/checkpoint.safetensors at step 4" -- "$dcgan" "${quick[@]}" --steps 8 --resume --out "$work/resumed"
 check "4 + resume 4 == 8 steps, bit for bit" -- cmp -s "$work/resumed/checkpoint.safetensors" "$work/straight/checkpoint.safetensors"
+cp "$work/straight/checkpoint.safetensors" "$work/good.safetensors"
+expect 3 "training diverged" -- "$dcgan" "${quick[@]}" --steps 12 --resume --learning-rate 1e30 --out "$work/straight"
+check "divergence keeps the last good checkpoint" -- cmp -s "$work/straight/checkpoint.safetensors" "$work/good.safetensors"
 expect 0 "Wrote 5 images" -- "$dcgan" generate --checkpoint "$work/straight/checkpoint.safetensors" --count 5 --out "$work/gen/x-idx3-ubyte"
 check "generate wrote 5 images" -- test "$(stat -c %s "$work/gen/x-idx3-ubyte")" -eq $((16 + 5 * 784))
 expect 1 "is not a valid safetensors file" -- "$dcgan" generate --checkpoint "$work/gen/x-idx3-ubyte" --out "$work/y"

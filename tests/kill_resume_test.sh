@@ -48,12 +48,16 @@ while :; do
     if [ -f "$work/killed/checkpoint.safetensors" ]; then
       if out=$("$gan" generate --checkpoint "$work/killed/checkpoint.safetensors" --count 1 --out "$work/probe" 2>&1); then
         step=$(sed -n 's/.*(step \([0-9]*\)).*/\1/p' <<<"$out")
+        [ -n "$step" ] || { echo "FAILED: generate named no step: $out"; exit 1; }
         [ -n "$step" ] && [ "$step" -gt "$last_step" ] && progressed=$((progressed + 1)) && last_step=$step
         [ -n "$step" ] && [ "$step" -lt "$last_step" ] && { echo "FAILED: the checkpoint went back from step $last_step to $step"; exit 1; }
       else
         unreadable=$((unreadable + 1))
         echo "FAILED: checkpoint unreadable after kill $kills: $out"
       fi
+    elif [ "$last_step" -gt 0 ]; then
+      echo "FAILED: the checkpoint of step $last_step is gone after kill $kills"
+      exit 1
     fi
   else
     wait "$pid"

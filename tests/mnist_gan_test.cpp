@@ -101,11 +101,15 @@ TEST_CASE("A refused checkpoint leaves the run exactly as it was: NaN weights, a
     const auto discriminator_before = parameters_of(other.discriminator());
     const Rng::State rng_before = other.rng().state();
     const std::int64_t steps_before = other.steps_done();
+    const std::string before_path = data.dir.file("before.safetensors"), after_path = data.dir.file("after.safetensors");
+    other.save(before_path);
     auto unchanged = [&] {
         CHECK(parameters_of(other.generator()) == generator_before);
         CHECK(parameters_of(other.discriminator()) == discriminator_before);
         CHECK(other.rng().state() == rng_before);
         CHECK(other.steps_done() == steps_before);
+        other.save(after_path);  // everything a checkpoint holds: the optimizers' moments and counters too
+        CHECK(test::read_bytes(after_path) == test::read_bytes(before_path));
     };
     // NaN in the last tensor loaded: every earlier tensor has been read by then.
     TensorFile poisoned = load_safetensors(path);
@@ -117,6 +121,22 @@ TEST_CASE("A refused checkpoint leaves the run exactly as it was: NaN weights, a
     save_safetensors(path, poisoned);
     TINYGAN_CHECK_THROWS_WITH_FRAGMENT(other.load(path), DataError, "holds NaN or Inf parameters");
     unchanged();
+    // Optimizer moments a step cannot use: NaN, or a negative second moment (its root is taken).
+    for (const auto& [tensor_name, value] : {std::pair<std::string, float>{"g_optimizer.m.0", std::numeric_limits<float>::quiet_NaN()},
+                                              std::pair<std::string, float>{"d_optimizer.v.1", -1.0f}}) {
+        CAPTURE(tensor_name);
+        TensorFile bad_state = load_safetensors(before_path);
+        bool found = false;
+        for (auto& [name, tensor] : bad_state.tensors)
+            if (name == tensor_name) {
+                std::memcpy(tensor.data.data(), &value, sizeof value);
+                found = true;
+            }
+        REQUIRE(found);
+        save_safetensors(path, bad_state);
+        TINYGAN_CHECK_THROWS_WITH_FRAGMENT(other.load(path), DataError, "holds an optimizer state or a moving average that is NaN");
+        unchanged();
+    }
     // A file whose models are whole but whose discriminator optimizer is missing.
     TensorFile partial = load_safetensors(path);
     partial.tensors.erase(std::remove_if(partial.tensors.begin(), partial.tensors.end(),
@@ -222,4 +242,23 @@ TEST_CASE("The keras-gan recipe: the same numbers at any thread count, resume bi
     // A checkpoint of one recipe is refused by the other, by name.
     mnist_gan::Gan document(config);
     TINYGAN_CHECK_THROWS_WITH_FRAGMENT(document.load(path), DataError, "was written by the keras-gan recipe, but this run uses document");
+}
+
+TEST_CASE("keras-gan samples come from the moving average of G's weights, kept alongside by the test") {
+    SyntheticData data;
+    mnist_gan::Config config = small_config();
+    config.batch_size = 16;
+    config.learning_rate = mnist_gan::KerasGanRecipe::default_learning_rate;
+    mnist_gan::KerasGan gan(config);
+    ExponentialMovingAverage<float> average(gan.generator(), mnist_gan::KerasGanRecipe::average_decay);
+    for (int step = 0; step < 6; ++step) {
+        gan.step(data.images);
+        average.update(gan.generator());
+    }
+    auto averaged = gan.generator(), live = gan.generator();
+    average.apply_to(averaged);
+    const mnist_gan::Mat noise = mnist_gan::Mat::Random(config.z_dim, 5);
+    const mnist_gan::Mat expected = (averaged.predict(noise).array() * 0.5f + 0.5f).matrix();
+    CHECK(gan.sample(noise) == expected);
+    CHECK(gan.sample(noise) != (live.predict(noise).array() * 0.5f + 0.5f).matrix());
 }

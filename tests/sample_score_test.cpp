@@ -96,6 +96,15 @@ TEST_CASE("The scorer ranks held-out real images far above noise, and sees one c
     CHECK(one_class.inception_score < 1.5);
     CHECK(one_class.frechet_distance > 10 * real.frechet_distance);
 
+    // More images than one chunk of the classifier (1000): the noise, then the threes over and over.
+    Matrix<float> cycled(784, 500), mixed(784, 1500);
+    for (Index j = 0; j < cycled.cols(); ++j) cycled.col(j) = threes.col(j % threes.cols());
+    mixed << noise, cycled;
+    const app::SampleScore cycled_score = scorer.score(cycled), mixed_score = scorer.score(mixed);
+    for (std::size_t c = 0; c < 10; ++c)
+        CHECK(std::lround(mixed_score.class_fractions[c] * 1500) ==
+              std::lround(random.class_fractions[c] * 1000) + std::lround(cycled_score.class_fractions[c] * 500));
+
     // A saved scorer scores the same.
     scorer.save(dir.file("scorer.safetensors"));
     app::SampleScorer loaded(dir.file("scorer.safetensors"));

@@ -67,16 +67,23 @@ Matrix<typename Layer::Scalar> tensor_of(Layer& layer, const std::string& name, 
 
 // Two threads for its lifetime, checked: the machine must give them, and worker_took_part() says
 // whether the worker really computed something since (so a "2 threads" test proves it used two).
+// The pool's back-off is off meanwhile, so every split is offered to the worker, however busy the
+// machine; worker_parts() counts the worker's parts, to check a stretch of work on its own.
 class TwoThreads {
 public:
     TwoThreads() {
         REQUIRE_MESSAGE(set_num_threads(2) == 2, "this test needs 2 CPUs");
-        before_ = detail::WorkerPool::instance().parts_run_by_workers();
+        detail::WorkerPool::instance().set_backoff(false);
+        before_ = worker_parts();
     }
-    ~TwoThreads() { set_num_threads(1); }
+    ~TwoThreads() {
+        detail::WorkerPool::instance().set_backoff(true);
+        set_num_threads(1);
+    }
     TwoThreads(const TwoThreads&) = delete;
     TwoThreads& operator=(const TwoThreads&) = delete;
-    bool worker_took_part() const { return detail::WorkerPool::instance().parts_run_by_workers() > before_; }
+    bool worker_took_part() const { return worker_parts() > before_; }
+    static std::uint64_t worker_parts() { return detail::WorkerPool::instance().parts_run_by_workers(); }
 
 private:
     std::uint64_t before_ = 0;

@@ -82,8 +82,12 @@ TEST_CASE("train_on_batch learns a linearly separable problem: loss falls, accur
     const auto x = test::random_matrix<float>(2, 64, rng);
     const Matrix<float> y = (x.row(0) + x.row(1)).unaryExpr([](float v) { return v > 0 ? 1.0f : 0.0f; });
     const BatchResult<float> first = test_on_batch(model, loss, x, y);
+    const BatchResult<float> first_step = train_on_batch(model, loss, optimizer, x, y);
+    CHECK(first_step.loss == first.loss);  // measured before the update, as Keras does
+    CHECK(first_step.accuracy == first.accuracy);
+    CHECK(test_on_batch(model, loss, x, y).loss < first.loss);  // and the update did happen
     BatchResult<float> last{};
-    for (int step = 0; step < 300; ++step) last = train_on_batch(model, loss, optimizer, x, y);
+    for (int step = 1; step < 300; ++step) last = train_on_batch(model, loss, optimizer, x, y);
     CHECK(last.loss < 0.25f * first.loss);
     CHECK(test_on_batch(model, loss, x, y).accuracy >= 0.98f);
     CHECK(optimizer.iterations() == 300);

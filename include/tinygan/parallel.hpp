@@ -113,6 +113,14 @@ public:
     // split really happened.
     std::uint64_t parts_run_by_workers() const { return parts_run_by_workers_.load(std::memory_order_relaxed); }
 
+    // Whether slow hand-offs make the pool run splits inline for a while (on by default). Tests
+    // that must see both threads at work turn it off: on a machine busy with other tests, one slow
+    // hand-off would otherwise run the very splits they check on the calling thread alone.
+    void set_backoff(bool on) {
+        backoff_enabled_ = on;
+        inline_splits_left_ = backoff_level_ = fast_splits_in_a_row_ = 0;
+    }
+
     ~WorkerPool() { stop_workers(); }
 
 private:
@@ -128,6 +136,7 @@ private:
     // (another process shares it) keeps the pool backed off, while a quiet machine, where waits
     // are a few microseconds, never backs off at all.
     void note_wait(Clock::duration waited, Clock::duration own_work) {
+        if (!backoff_enabled_) return;
         if (waited > own_work + std::chrono::microseconds(20)) {
             backoff_level_ = std::min(backoff_level_ + 1, 7u);
             inline_splits_left_ = 64u << backoff_level_;
@@ -214,6 +223,7 @@ private:
     void* context_ = nullptr;
     std::uint64_t generation_ = 0;
     std::uint32_t inline_splits_left_ = 0, backoff_level_ = 0, fast_splits_in_a_row_ = 0;
+    bool backoff_enabled_ = true;
     unsigned fp_mode_ = 0;
     std::atomic<bool> stop_{false};  // set under mutex_
     bool running_ = false;

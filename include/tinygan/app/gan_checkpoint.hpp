@@ -7,6 +7,7 @@
 #include "../ema.hpp"
 #include "../parameter.hpp"
 
+#include <algorithm>
 #include <optional>
 #include <string>
 #include <utility>
@@ -34,6 +35,16 @@ struct GanCheckpoint {
         for (const auto& [key, rng] : generators) save_rng(file, key, *rng);
     }
 
+    static bool finite(const std::vector<Matrix<float>>& tensors) {
+        return std::all_of(tensors.begin(), tensors.end(), [](const Matrix<float>& t) { return t.allFinite(); });
+    }
+    // Moments a step can use: finite, and second moments not negative (their square root is taken).
+    static bool usable(const Adam<float>& adam) {
+        const auto& v = adam.second_moments();
+        return finite(adam.first_moments()) && finite(v) &&
+               std::all_of(v.begin(), v.end(), [](const Matrix<float>& t) { return t.size() == 0 || t.minCoeff() >= 0; });
+    }
+
     // Reads everything into copies first; the GAN changes only if all of it is there, of the right
     // shapes, and finite. `source` names the file in errors.
     void load(const TensorFile& file, const std::string& source) const {
@@ -52,6 +63,9 @@ struct GanCheckpoint {
             load_rng(file, key, states.back(), source);
         }
         if (!all_finite(g) || !all_finite(d)) throw DataError(source + " holds NaN or Inf parameters");
+        if (!usable(g_adam) || !usable(d_adam) || (average && !finite(average->averages())))
+            throw DataError(source + " holds an optimizer state or a moving average that is NaN, Inf or (Adam's second "
+                                     "moments) negative");
         copy_parameters(g, generator);  // in place: models chained to these keep their references
         copy_parameters(d, discriminator);
         g_optimizer = std::move(g_adam);
