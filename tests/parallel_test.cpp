@@ -1,5 +1,6 @@
 // set_num_threads and parallel_for: every index once, the work really shared between threads,
-// exceptions carried back to the caller, the thread count bounded by the CPUs available.
+// exceptions carried back to the caller, the thread count bounded by the CPUs available, and the
+// back-off that runs splits inline while the workers are held off their cores.
 #include "test_support.hpp"
 
 #include <chrono>
@@ -111,4 +112,45 @@ TEST_CASE("Worker threads run their parts in the caller's floating-point mode (f
     CHECK(meeting.threads.size() == 2);
     CHECK(flushing.size() == 4);
     CHECK(std::all_of(flushing.begin(), flushing.end(), [](bool f) { return f; }));
+}
+
+TEST_CASE("The pool's back-off: slow hand-offs run the next splits inline, 128 doubling up to 8192; fast ones bring it down") {
+    using us = std::chrono::microseconds;
+    detail::SplitBackoff backoff;
+    auto inline_run = [&] {  // how many splits run inline before splitting resumes
+        int count = 0;
+        while (backoff.run_inline()) ++count;
+        return count;
+    };
+    for (int split = 0; split < 1000; ++split) backoff.note_wait(us(5), us(100));  // a quiet machine
+    backoff.note_wait(us(120), us(100));  // exactly the 20 us of slack: still fast
+    CHECK(inline_run() == 0);
+    CHECK(backoff.level() == 0);
+
+    backoff.note_wait(us(121), us(100));  // one slow hand-off
+    CHECK(inline_run() == 128);
+    for (std::uint32_t level = 2; level <= 9; ++level) {  // each further one doubles, up to 8192
+        backoff.note_wait(us(5000), us(10));
+        CHECK(backoff.level() == std::min(level, detail::SplitBackoff::max_level));
+        CHECK(inline_run() == std::min(64 << level, 8192));
+    }
+    // 64 fast splits in a row take one notch off; a slow one in between starts the count again.
+    for (int split = 0; split < 63; ++split) backoff.note_wait(us(1), us(10));
+    backoff.note_wait(us(5000), us(10));
+    CHECK(backoff.level() == 7);
+    CHECK(inline_run() == 8192);
+    for (int split = 0; split < 63; ++split) backoff.note_wait(us(1), us(10));
+    CHECK(backoff.level() == 7);
+    backoff.note_wait(us(1), us(10));
+    CHECK(backoff.level() == 6);
+    for (int split = 0; split < 6 * 64; ++split) backoff.note_wait(us(1), us(10));
+    CHECK(backoff.level() == 0);
+    CHECK(inline_run() == 0);
+
+    backoff.set_enabled(false);  // as test::TwoThreads has it: every split is offered to the workers
+    backoff.note_wait(us(5000), us(10));
+    CHECK(inline_run() == 0);
+    backoff.set_enabled(true);
+    backoff.note_wait(us(5000), us(10));
+    CHECK(inline_run() == 128);
 }

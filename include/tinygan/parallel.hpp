@@ -9,7 +9,7 @@
 // next task, then sleeps; and the caller never waits for a worker that has not started, it takes
 // the remaining parts itself. So a worker that the OS has descheduled costs at most the part it
 // holds, not a whole time slice per hand-off; and when the caller finds it keeps waiting on its
-// worker (another process shares that core), it runs the splits inline for a while (note_wait).
+// worker (another process shares that core), it runs the splits inline for a while (SplitBackoff).
 // Use from one training thread at a time, and not from inside a part.
 #pragma once
 
@@ -41,6 +41,48 @@
 namespace tinygan {
 namespace detail {
 
+// When the pool stops splitting for a while. After a split in which the caller waited for a worker
+// longer than it took to do its own share (plus 20 us of slack), the worker is being held off its
+// core: run the next splits inline, 128 of them (a few training steps) at first, twice as many
+// after each further slow split, up to 8192 (about half a second of training), then split again.
+// The level comes down one notch per 64 fast splits in a row, so a worker that gets its core only
+// now and then (another process shares it) keeps the pool backed off, while a quiet machine, where
+// waits are a few microseconds, never backs off at all.
+class SplitBackoff {
+public:
+    using Duration = std::chrono::steady_clock::duration;
+    static constexpr std::uint32_t max_level = 7;  // 64 << 7 = 8192 inline splits
+
+    // After each split: how long the caller waited for the workers, and how long its own parts took.
+    void note_wait(Duration waited, Duration own_work) {
+        if (!enabled_) return;
+        if (waited > own_work + std::chrono::microseconds(20)) {
+            level_ = std::min(level_ + 1, max_level);
+            inline_splits_left_ = 64u << level_;
+            fast_splits_in_a_row_ = 0;
+        } else if (level_ > 0 && ++fast_splits_in_a_row_ == 64) {
+            --level_;
+            fast_splits_in_a_row_ = 0;
+        }
+    }
+    // True when the next split should run inline (and counts it).
+    bool run_inline() {
+        if (inline_splits_left_ == 0) return false;
+        --inline_splits_left_;
+        return true;
+    }
+    void reset() { inline_splits_left_ = level_ = fast_splits_in_a_row_ = 0; }
+    void set_enabled(bool on) {
+        enabled_ = on;
+        reset();
+    }
+    std::uint32_t level() const { return level_; }
+
+private:
+    std::uint32_t inline_splits_left_ = 0, level_ = 0, fast_splits_in_a_row_ = 0;
+    bool enabled_ = true;
+};
+
 class WorkerPool {
 public:
     using Task = void (*)(void* context, Index part);
@@ -56,7 +98,7 @@ public:
     void resize(int threads) {
         stop_workers();
         stop_.store(false);
-        inline_splits_left_ = backoff_level_ = fast_splits_in_a_row_ = 0;
+        backoff_.reset();
         // The generation a worker starts from is read here, not by the new thread: a task posted
         // before the thread first runs is then still new to it.
         const std::uint64_t start = claim_.load(std::memory_order_seq_cst) >> 32;
@@ -94,7 +136,7 @@ public:
             else
                 std::this_thread::yield();
         }
-        note_wait(Clock::now() - own_parts_done, own_parts_done - started);
+        backoff_.note_wait(Clock::now() - own_parts_done, own_parts_done - started);
         running_ = false;
         std::exception_ptr error;
         std::swap(error, error_);
@@ -103,11 +145,7 @@ public:
 
     // True while the pool has found its workers too slow to be worth waiting for (another
     // process has their cores); parallel_for then runs inline for a while and tries again.
-    bool backing_off() {
-        if (inline_splits_left_ == 0) return false;
-        --inline_splits_left_;
-        return true;
-    }
+    bool backing_off() { return backoff_.run_inline(); }
 
     // How many parts worker threads have computed since the pool started: a test can see that a
     // split really happened.
@@ -116,10 +154,7 @@ public:
     // Whether slow hand-offs make the pool run splits inline for a while (on by default). Tests
     // that must see both threads at work turn it off: on a machine busy with other tests, one slow
     // hand-off would otherwise run the very splits they check on the calling thread alone.
-    void set_backoff(bool on) {
-        backoff_enabled_ = on;
-        inline_splits_left_ = backoff_level_ = fast_splits_in_a_row_ = 0;
-    }
+    void set_backoff(bool on) { backoff_.set_enabled(on); }
 
     ~WorkerPool() { stop_workers(); }
 
@@ -127,25 +162,6 @@ private:
     using Clock = std::chrono::steady_clock;
 
     WorkerPool() = default;
-
-    // After a split in which the caller waited for a worker longer than it took to do its own
-    // share (plus 20 us of slack), the worker is being held off its core: run the next splits
-    // inline, 128 of them (a few training steps) at first, twice as many after each further slow
-    // split, up to 8192 (about half a second of training), then split again. The level comes down
-    // one notch per 64 fast splits in a row, so a worker that gets its core only now and then
-    // (another process shares it) keeps the pool backed off, while a quiet machine, where waits
-    // are a few microseconds, never backs off at all.
-    void note_wait(Clock::duration waited, Clock::duration own_work) {
-        if (!backoff_enabled_) return;
-        if (waited > own_work + std::chrono::microseconds(20)) {
-            backoff_level_ = std::min(backoff_level_ + 1, 7u);
-            inline_splits_left_ = 64u << backoff_level_;
-            fast_splits_in_a_row_ = 0;
-        } else if (backoff_level_ > 0 && ++fast_splits_in_a_row_ == 64) {
-            --backoff_level_;
-            fast_splits_in_a_row_ = 0;
-        }
-    }
 
     void stop_workers() {
         {
@@ -222,8 +238,7 @@ private:
     Task task_ = nullptr;
     void* context_ = nullptr;
     std::uint64_t generation_ = 0;
-    std::uint32_t inline_splits_left_ = 0, backoff_level_ = 0, fast_splits_in_a_row_ = 0;
-    bool backoff_enabled_ = true;
+    SplitBackoff backoff_;
     unsigned fp_mode_ = 0;
     std::atomic<bool> stop_{false};  // set under mutex_
     bool running_ = false;
