@@ -65,20 +65,27 @@ Args parse(int argc, char** argv) {
     return a;
 }
 
-template <class Recipe>
-int bench_step(const Args& a) {
-    const tinygan::ImageSet images = tinygan::ImageSet::load(a.data + "/train-images-idx3-ubyte");
-    mnist_gan::RecipeGan<Recipe> gan(mnist_gan::Config{100, 32, 1, Recipe::default_learning_rate});
+// The median time of a GAN's step in milliseconds, after --warmup steps; `last` gets the last
+// step's losses.
+template <class Gan>
+double median_step_ms(Gan& gan, const tinygan::ImageSet& images, const Args& a, tinygan::app::StepResult& last) {
     for (int i = 0; i < a.warmup; ++i) gan.step(images);
     std::vector<double> times;
     times.reserve(static_cast<std::size_t>(a.steps));
-    mnist_gan::StepResult last{};
     for (int i = 0; i < a.steps; ++i) {
         const auto start = Clock::now();
         last = gan.step(images);
         times.push_back(seconds_since(start));
     }
-    const double ms = 1000 * median(times);
+    return 1000 * median(times);
+}
+
+template <class Recipe>
+int bench_step(const Args& a) {
+    const tinygan::ImageSet images = tinygan::ImageSet::load(a.data + "/train-images-idx3-ubyte");
+    mnist_gan::RecipeGan<Recipe> gan(mnist_gan::Config{100, 32, 1, Recipe::default_learning_rate});
+    tinygan::app::StepResult last{};
+    const double ms = median_step_ms(gan, images, a, last);
     const double flops = std::is_same_v<Recipe, mnist_gan::DocumentRecipe> ? document_step_flops : keras_gan_step_flops;
     std::printf("tinygan recipe=%s threads=%d steps=%d ms_per_step=%.4f gemm_gflops=%.2f final_d_loss=%.4f final_g_loss=%.4f\n",
                 Recipe::name, tinygan::num_threads(), a.steps, ms, flops / (ms * 1e-3) / 1e9, last.d_loss, last.g_loss);
@@ -154,15 +161,8 @@ int bench_layers(const Args&) {
 int bench_dcgan(const Args& a) {
     const tinygan::ImageSet images = tinygan::ImageSet::load(a.data + "/train-images-idx3-ubyte");
     dcgan::Dcgan gan(dcgan::Config{}, images.count());
-    for (int i = 0; i < a.warmup; ++i) gan.step(images);
-    std::vector<double> times;
-    dcgan::StepResult last{};
-    for (int i = 0; i < a.steps; ++i) {
-        const auto start = Clock::now();
-        last = gan.step(images);
-        times.push_back(seconds_since(start));
-    }
-    const double ms = 1000 * median(times);
+    tinygan::app::StepResult last{};
+    const double ms = median_step_ms(gan, images, a, last);
     std::printf("tinygan dcgan threads=%d steps=%d ms_per_step=%.2f gemm_gflops=%.2f final_d_loss=%.4f final_g_loss=%.4f\n",
                 tinygan::num_threads(), a.steps, ms, dcgan_step_flops / (ms * 1e-3) / 1e9, last.d_loss, last.g_loss);
     auto each_layer = [&](auto& model, const char* which, Mat x) {
