@@ -2,7 +2,7 @@
 # The dcgan program end to end on a tiny synthetic data set (it shares its driver with mnist_gan,
 # whose script tests the rest): a short run leaves its files, resuming gives the uninterrupted
 # run's checkpoint bit for bit, divergence keeps the last good checkpoint, generate draws images,
-# SIGINT stops it cleanly, bad flags are refused.
+# SIGINT stops it cleanly, bad flags are refused, the learning-rate flags reach each model.
 # Usage: dcgan_cli_test.sh path/to/dcgan
 set -u
 dcgan=$1
@@ -28,6 +28,25 @@ check "4 + resume 4 == 8 steps, bit for bit" -- cmp -s "$work/resumed/checkpoint
 cp "$work/straight/checkpoint.safetensors" "$work/good.safetensors"
 expect 3 "training diverged" -- "$dcgan" "${quick[@]}" --steps 12 --resume --learning-rate 1e30 --out "$work/straight"
 check "divergence keeps the last good checkpoint" -- cmp -s "$work/straight/checkpoint.safetensors" "$work/good.safetensors"
+# The learning-rate flags reach the models: G's and D's each, --learning-rate both, the specific ones first.
+# (Rates that are neither default, so a flag that does not reach its model shows.)
+lr_run() { local out=$1; shift; expect 0 "Done: 2 steps" -- "$dcgan" "${quick[@]}" --steps 2 "$@" --out "$work/$out"; }
+same() { cmp -s "$work/$1/checkpoint.safetensors" "$work/$2/checkpoint.safetensors"; }
+differ() { cmp -s "$work/$1/checkpoint.safetensors" "$work/$2/checkpoint.safetensors"; [ $? -eq 1 ]; }  # both there, not equal
+lr_run lr_both --learning-rate 1e-3
+lr_run lr_each --g-learning-rate 1e-3 --d-learning-rate 1e-3
+lr_run lr_over --learning-rate 3e-4 --g-learning-rate 1e-3 --d-learning-rate 1e-3
+lr_run lr_g_only --learning-rate 3e-4 --g-learning-rate 1e-3
+lr_run lr_g_d --g-learning-rate 1e-3 --d-learning-rate 3e-4
+lr_run lr_d_g --g-learning-rate 3e-4 --d-learning-rate 1e-3
+lr_run lr_default
+lr_run lr_explicit_default --g-learning-rate 5e-4 --d-learning-rate 2e-4
+check "--learning-rate sets both models" -- same lr_both lr_each
+check "--g/--d-learning-rate win over --learning-rate" -- same lr_over lr_each
+check "--learning-rate sets the model not named (D here)" -- same lr_g_only lr_g_d
+check "G's and D's rates are separate" -- differ lr_g_d lr_d_g
+check "the default is G 5e-4, D 2e-4" -- same lr_default lr_explicit_default
+expect 2 "--g-learning-rate expects a positive finite number" -- "$dcgan" --g-learning-rate 0
 expect 0 "Wrote 5 images" -- "$dcgan" generate --checkpoint "$work/straight/checkpoint.safetensors" --count 5 --out "$work/gen/x-idx3-ubyte"
 check "generate wrote 5 images" -- test "$(stat -c %s "$work/gen/x-idx3-ubyte")" -eq $((16 + 5 * 784))
 expect 1 "is not a valid safetensors file" -- "$dcgan" generate --checkpoint "$work/gen/x-idx3-ubyte" --out "$work/y"

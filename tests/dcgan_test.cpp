@@ -111,7 +111,7 @@ TEST_CASE("A DCGAN step is the PyTorch example's step, recomputed from the libra
     rng.fill_normal(noise);
 
     const detail::ScopedFlushDenormals flush_denormals;  // as the step runs
-    Adam<float> g_adam(generator, dcgan::adam_options(config.learning_rate)), d_adam(discriminator, dcgan::adam_options(config.learning_rate));
+    Adam<float> g_adam(generator, dcgan::adam_options(config.g_learning_rate)), d_adam(discriminator, dcgan::adam_options(config.d_learning_rate));
     BinaryCrossEntropy<float> bce;
     generator.set_training(true);
     discriminator.set_training(true);

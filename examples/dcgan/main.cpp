@@ -21,14 +21,16 @@ int main(int argc, char** argv) {
         train.score_samples = 5000;
         std::int64_t epochs = 2, batch_size = 64, z_dim = 100;
         std::uint64_t seed = 1;         // the example's torch::manual_seed(1)
-        double learning_rate = 2e-4;
+        double learning_rate = 0, g_learning_rate = 0, d_learning_rate = 0;  // 0: not given
         app::Flags train_flags;
         app::add_train_flags(train_flags, train);
         train_flags.add("--epochs", epochs, 1, 100000, "passes over the data (default 2); --steps overrides it");
         train_flags.add("--batch-size", batch_size, 2, 100000, "images per batch (default 64)");
         train_flags.add("--z-dim", z_dim, 1, 100000, "noise dimensions (default 100)");
         train_flags.add("--seed", seed, "random seed (default 1)");
-        train_flags.add("--learning-rate", learning_rate, "Adam's learning rate for both models (default 0.0002)");
+        train_flags.add("--learning-rate", learning_rate, "Adam's learning rate for both models (default G 0.0005, D 0.0002)");
+        train_flags.add("--g-learning-rate", g_learning_rate, "the generator's, over --learning-rate (the PyTorch example's is 0.0002)");
+        train_flags.add("--d-learning-rate", d_learning_rate, "the discriminator's, over --learning-rate");
         app::GenerateOptions generate;
         app::ScoreOptions score;
         app::Flags generate_flags, score_flags;
@@ -68,7 +70,11 @@ int main(int argc, char** argv) {
             "for MNIST run: bash scripts/fetch_mnist.sh DIR; for Fashion-MNIST: apt-get install dataset-fashion-mnist");
         app::require_writable_folder(train.out);
         app::start_threads(train.threads, "dcgan");
-        dcgan::Dcgan gan(dcgan::Config{z_dim, batch_size, seed, learning_rate}, images.count());
+        dcgan::Config config{z_dim, batch_size, seed};
+        const auto given = [](double specific, double both, double fallback) { return specific > 0 ? specific : both > 0 ? both : fallback; };
+        config.g_learning_rate = given(g_learning_rate, learning_rate, config.g_learning_rate);
+        config.d_learning_rate = given(d_learning_rate, learning_rate, config.d_learning_rate);
+        dcgan::Dcgan gan(config, images.count());
         if (train.steps == 0) train.steps = epochs * gan.steps_per_epoch();
         return app::train(gan, images, train, dcgan::image_rows, dcgan::image_cols);
     });
