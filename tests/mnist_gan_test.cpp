@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <cstring>
 #include <limits>
+#include <optional>
 
 using namespace tinygan;
 
@@ -188,15 +189,17 @@ TEST_CASE("A run's numbers do not depend on the thread count") {
     tinygan::set_num_threads(1);
     mnist_gan::Gan single(config);
     for (int step = 0; step < 20; ++step) single.step(data.images);
-    REQUIRE(tinygan::set_num_threads(2) == 2);
-    const std::uint64_t worker_parts_before = tinygan::detail::WorkerPool::instance().parts_run_by_workers();
-    mnist_gan::Gan split(config);
-    for (int step = 0; step < 20; ++step) split.step(data.images);
-    // The worker really took part: a split that ran everything on one thread would prove nothing.
-    CHECK(tinygan::detail::WorkerPool::instance().parts_run_by_workers() > worker_parts_before);
-    tinygan::set_num_threads(1);
-    CHECK(parameters_of(split.generator()) == parameters_of(single.generator()));
-    CHECK(parameters_of(split.discriminator()) == parameters_of(single.discriminator()));
+    std::optional<mnist_gan::Gan> split;
+    {
+        test::TwoThreads two;
+        // The worker really took part: a split that ran everything on one thread would prove nothing.
+        CHECK(test::until_worker_took_part([&] {
+            split.emplace(config);
+            for (int step = 0; step < 20; ++step) split->step(data.images);
+        }));
+    }
+    CHECK(parameters_of(split->generator()) == parameters_of(single.generator()));
+    CHECK(parameters_of(split->discriminator()) == parameters_of(single.discriminator()));
 }
 
 TEST_CASE("The keras-gan recipe: the same numbers at any thread count, resume bit for bit, its recipe in the checkpoint") {
@@ -208,14 +211,16 @@ TEST_CASE("The keras-gan recipe: the same numbers at any thread count, resume bi
     tinygan::set_num_threads(1);
     mnist_gan::KerasGan single(config);
     for (int step = 0; step < 10; ++step) single.step(data.images);
-    REQUIRE(tinygan::set_num_threads(2) == 2);
-    const std::uint64_t worker_parts_before = tinygan::detail::WorkerPool::instance().parts_run_by_workers();
-    mnist_gan::KerasGan split(config);
-    for (int step = 0; step < 10; ++step) split.step(data.images);
-    CHECK(tinygan::detail::WorkerPool::instance().parts_run_by_workers() > worker_parts_before);
-    tinygan::set_num_threads(1);
-    CHECK(parameters_of(split.generator()) == parameters_of(single.generator()));
-    CHECK(parameters_of(split.discriminator()) == parameters_of(single.discriminator()));
+    std::optional<mnist_gan::KerasGan> split;
+    {
+        test::TwoThreads two;
+        CHECK(test::until_worker_took_part([&] {
+            split.emplace(config);
+            for (int step = 0; step < 10; ++step) split->step(data.images);
+        }));
+    }
+    CHECK(parameters_of(split->generator()) == parameters_of(single.generator()));
+    CHECK(parameters_of(split->discriminator()) == parameters_of(single.discriminator()));
 
     // 5 + checkpoint + 5 == 10, moving average and BatchNorm statistics included.
     const std::string path = data.dir.file("keras.safetensors");

@@ -7,6 +7,7 @@
 
 #include <doctest/doctest.h>
 
+#include <chrono>
 #include <limits>
 #include <string>
 #include <vector>
@@ -89,7 +90,22 @@ private:
     std::uint64_t before_ = 0;
 };
 
-// Runs body() on 1 thread, then on 2 threads checking that the worker took part.
+// Runs body() again until the pool's worker has computed a part of one run (for at most 10 s) and
+// says whether it did; call it with a TwoThreads alive. On a machine busy with other tests the
+// worker may not be scheduled before the caller has taken every part of a short run itself, and a
+// run on one thread proves nothing about two, so such a run is repeated, not counted.
+template <class Body>
+bool until_worker_took_part(Body&& body) {
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    do {
+        const std::uint64_t before = TwoThreads::worker_parts();
+        body();
+        if (TwoThreads::worker_parts() > before) return true;
+    } while (std::chrono::steady_clock::now() < deadline);
+    return false;
+}
+
+// Runs body() on 1 thread, then on 2 threads until the worker took part in a run.
 template <class Body>
 void on_one_and_two_threads(Body&& body) {
     set_num_threads(1);
@@ -99,8 +115,7 @@ void on_one_and_two_threads(Body&& body) {
     }
     TwoThreads two;
     CAPTURE("2 threads");
-    body(2);
-    CHECK_MESSAGE(two.worker_took_part(), "the worker thread computed nothing: the split did not happen");
+    CHECK_MESSAGE(until_worker_took_part([&] { body(2); }), "the worker thread computed nothing: the split did not happen");
 }
 
 // Copies of every tensor of a model (parameters and state), to compare before and after.
