@@ -181,6 +181,21 @@ TEST_CASE("mnist_gan's flags: defaults, values, and clear rejections") {
     rejects({"stray"}, "unexpected argument \"stray\"");
 }
 
+namespace {
+
+// `steps` steps of a fresh GAN on two threads, run again until the worker took part in them: a
+// split that ran everything on one thread would prove nothing.
+template <class Gan>
+void run_on_two_threads(std::optional<Gan>& split, const mnist_gan::Config& config, const ImageSet& images, int steps) {
+    test::TwoThreads two;
+    CHECK(test::until_worker_took_part([&] {
+        split.emplace(config);
+        for (int step = 0; step < steps; ++step) split->step(images);
+    }));
+}
+
+}  // namespace
+
 TEST_CASE("A run's numbers do not depend on the thread count") {
     SyntheticData data;
     mnist_gan::Config config = small_config();
@@ -190,14 +205,7 @@ TEST_CASE("A run's numbers do not depend on the thread count") {
     mnist_gan::Gan single(config);
     for (int step = 0; step < 20; ++step) single.step(data.images);
     std::optional<mnist_gan::Gan> split;
-    {
-        test::TwoThreads two;
-        // The worker really took part: a split that ran everything on one thread would prove nothing.
-        CHECK(test::until_worker_took_part([&] {
-            split.emplace(config);
-            for (int step = 0; step < 20; ++step) split->step(data.images);
-        }));
-    }
+    run_on_two_threads(split, config, data.images, 20);
     CHECK(parameters_of(split->generator()) == parameters_of(single.generator()));
     CHECK(parameters_of(split->discriminator()) == parameters_of(single.discriminator()));
 }
@@ -212,13 +220,7 @@ TEST_CASE("The keras-gan recipe: the same numbers at any thread count, resume bi
     mnist_gan::KerasGan single(config);
     for (int step = 0; step < 10; ++step) single.step(data.images);
     std::optional<mnist_gan::KerasGan> split;
-    {
-        test::TwoThreads two;
-        CHECK(test::until_worker_took_part([&] {
-            split.emplace(config);
-            for (int step = 0; step < 10; ++step) split->step(data.images);
-        }));
-    }
+    run_on_two_threads(split, config, data.images, 10);
     CHECK(parameters_of(split->generator()) == parameters_of(single.generator()));
     CHECK(parameters_of(split->discriminator()) == parameters_of(single.discriminator()));
 
