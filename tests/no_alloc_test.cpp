@@ -4,7 +4,6 @@
 // the sanitizer's hooks under AddressSanitizer, by interposing malloc otherwise), and it defines
 // EIGEN_RUNTIME_NO_MALLOC so that Eigen also checks its own allocations.
 #define EIGEN_RUNTIME_NO_MALLOC
-#include <chrono>
 #include <stdexcept>
 #define eigen_assert(x)                                                                        \
     do {                                                                                       \
@@ -113,30 +112,29 @@ struct GuardedSteps {
 };
 
 // Runs `steps` training steps with Eigen's heap allocation forbidden, counting every allocation.
-// With `until_worker_took_part` it goes on, guarded the same way, until the pool's worker has
-// computed a part in these steps (for at most 10 s): on a machine busy with other tests the worker
-// may not be scheduled before the caller has taken every part of a few small steps itself.
+// With `until_worker_took_part` it goes on, guarded the same way, one step at a time, until the
+// pool's worker has computed a part in these steps (test::until_worker_took_part: on a machine busy
+// with other tests the caller may take every part of a few small steps itself).
 template <class Gan>
 GuardedSteps steps_without_heap(Gan& gan, const ImageSet& images, int steps, bool until_worker_took_part = false) {
     GuardedSteps result;
+    const auto step = [&] {
+        gan.step(images);
+        ++result.steps;
+    };
     const std::uint64_t worker_parts_before = test::TwoThreads::worker_parts();
-    const auto worker_took_part = [&] { return test::TwoThreads::worker_parts() > worker_parts_before; };
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
     const long before = heap_allocations.load();
     Eigen::internal::set_is_malloc_allowed(false);
     try {
-        while (result.steps < steps ||
-               (until_worker_took_part && !worker_took_part() && std::chrono::steady_clock::now() < deadline)) {
-            gan.step(images);
-            ++result.steps;
-        }
+        while (result.steps < steps) step();
+        result.worker_took_part = test::TwoThreads::worker_parts() > worker_parts_before ||
+                                  (until_worker_took_part && test::until_worker_took_part(step));
     } catch (const std::exception& e) {
         Eigen::internal::set_is_malloc_allowed(true);
         result.eigen_failure = e.what();
     }
     Eigen::internal::set_is_malloc_allowed(true);
     result.allocations = heap_allocations.load() - before;
-    result.worker_took_part = worker_took_part();
     return result;
 }
 
