@@ -3,6 +3,10 @@
 #include "test_support.hpp"
 
 #include <tinygan/app/gan_program.hpp>
+#include <tinygan/app/interrupt.hpp>
+#include <tinygan/app/loss_log.hpp>
+#include <tinygan/app/score_statistics.hpp>
+#include <tinygan/image_grid.hpp>
 #include <tinygan/file_io.hpp>
 
 #include <algorithm>
@@ -45,7 +49,7 @@ void say(int fd, const char* text) { (void)!write(fd, text, std::strlen(text)); 
 
 }  // namespace
 
-TEST_CASE("The first SIGINT only raises a flag; the second ends the process by the signal") {
+TEST_CASE("The first SIGINT only raises a flag, the second ends the process by the signal") {
     const auto [status, said] = in_child([](int out) {
         app::InterruptHandler interrupts;
         std::raise(SIGINT);
@@ -190,31 +194,31 @@ namespace {
 
 // A stand-in GAN for the training loop: its losses stay finite, but from step `nan_from` on a
 // parameter is NaN (as happens when ReLU hides a NaN from the loss). It counts its saves.
-struct DivergingGan {
+struct DivergingGan : app::Gan {
     std::int64_t steps = 0, nan_from = 0;
     int saves = 0;
-    app::StepResult step(const ImageSet&) {
+    app::StepResult step(const ImageSet&) override {
         ++steps;
         return {0.5f, 0.5f, 1.0f};
     }
-    Matrix<float> sample(const Matrix<float>& z) const { return Matrix<float>::Constant(784, z.cols(), 0.5f); }
-    Index z_dim() const { return 4; }
-    Index batch_size() const { return 8; }
-    std::uint64_t seed() const { return 1; }
-    std::int64_t steps_done() const { return steps; }
-    bool parameters_finite() { return steps < nan_from; }
-    void save(const std::string& path) {
+    Matrix<float> sample(const Matrix<float>& z) override { return Matrix<float>::Constant(784, z.cols(), 0.5f); }
+    Index z_dim() const override { return 4; }
+    Index batch_size() const override { return 8; }
+    std::uint64_t seed() const override { return 1; }
+    std::int64_t steps_done() const override { return steps; }
+    bool parameters_finite() override { return steps < nan_from; }
+    void save(const std::string& path) override {
         ++saves;
         const char byte = static_cast<char>(steps);
         write_file_atomically(path, &byte, 1);
     }
-    void load(const std::string&) {}
-    void summary(std::ostream&) const {}
+    void load(const TensorFile&, const std::string&) override {}
+    void summary(std::ostream&) const override {}
 };
 
 }  // namespace
 
-TEST_CASE("The training loop never saves a checkpoint whose parameters are NaN; the last good one stays") {
+TEST_CASE("The training loop never saves a checkpoint whose parameters are NaN, and the last good one stays") {
     test::SyntheticImages data(16);
     app::TrainOptions o;
     o.out = data.dir.file("run");
@@ -236,8 +240,8 @@ namespace {
 // A stand-in whose images are a known pattern, with values below 0 and above 1; it keeps the noise
 // it was given.
 struct PatternGan : DivergingGan {
-    mutable Matrix<float> noise_seen;
-    Matrix<float> sample(const Matrix<float>& z) const {
+    Matrix<float> noise_seen;
+    Matrix<float> sample(const Matrix<float>& z) override {
         noise_seen = z;
         Matrix<float> images(784, z.cols());
         for (Index j = 0; j < images.cols(); ++j)
@@ -285,4 +289,45 @@ TEST_CASE("predict_in_chunks gives what one predict gives, over several chunks a
     const Matrix<float> chunked = app::predict_in_chunks(model, z, 7);
     REQUIRE(chunked.cols() == 20);
     CHECK(chunked.isApprox(model.predict(z), 1e-6f));
+}
+
+TEST_CASE("The scorer's classifier is cached by the data's content, in the user's cache directory") {
+    test::TempDir dir;
+    auto write_data_set = [&](const std::string& folder, std::uint8_t first_label) {
+        std::filesystem::create_directories(dir.file(folder));
+        for (const char* images : {"train-images-idx3-ubyte", "t10k-images-idx3-ubyte"})
+            write_idx(dir.file(folder + "/" + images), {2, 28, 28}, std::vector<std::uint8_t>(2 * 784, 7));
+        for (const char* labels : {"train-labels-idx1-ubyte", "t10k-labels-idx1-ubyte"})
+            write_idx(dir.file(folder + "/" + labels), {2}, {first_label, 1});
+    };
+    write_data_set("a/mnist", 0);
+    write_data_set("b/mnist", 3);  // the same folder name, other labels
+    write_data_set("c/copy", 0);   // another name, the same bytes as a/mnist
+    const char* saved = std::getenv("XDG_CACHE_HOME");
+    const std::string saved_value = saved ? saved : "";
+    setenv("XDG_CACHE_HOME", dir.file("cache").c_str(), 1);
+    const std::string a = app::default_classifier_path(dir.file("a/mnist"));
+    const std::string b = app::default_classifier_path(dir.file("b/mnist"));
+    const std::string c = app::default_classifier_path(dir.file("c/copy"));
+    if (saved)
+        setenv("XDG_CACHE_HOME", saved_value.c_str(), 1);
+    else
+        unsetenv("XDG_CACHE_HOME");
+    CHECK(a.rfind(dir.file("cache/tinygan/classifier_"), 0) == 0);
+    CHECK(a != b);
+    CHECK(a == c);
+    TINYGAN_CHECK_THROWS_WITH_FRAGMENT(app::default_classifier_path(dir.file("none")), DataError,
+                                       "the scorer needs the four files of an MNIST-format data set");
+}
+
+TEST_CASE("A score's line says '1 class', and warns when its Frechet distance comes from few samples") {
+    app::SampleScore s;
+    s.samples = 64;
+    s.classes_over_5_percent = 1;
+    CHECK(s.summary().find("1 class >= 5%") != std::string::npos);
+    CHECK(s.caveat().find("the Frechet distance of only 64 samples is biased upward") != std::string::npos);
+    s.samples = app::reliable_score_samples;
+    s.classes_over_5_percent = 10;
+    CHECK(s.summary().find("10 classes >= 5%") != std::string::npos);
+    CHECK(s.caveat().empty());
 }

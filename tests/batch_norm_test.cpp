@@ -75,7 +75,7 @@ TEST_CASE("BatchNorm in training mode normalizes with the batch statistics and m
     TINYGAN_CHECK_THROWS_WITH_FRAGMENT(layer.forward(Matrix<double>::Ones(2, 1)), ShapeError, "needs more than one value per channel");
 }
 
-TEST_CASE("BatchNorm's gradients through the batch statistics match central differences; a negative control fails") {
+TEST_CASE("BatchNorm's gradients through the batch statistics match central differences, and a negative control fails") {
     Rng rng(91);
     BatchNorm<double> layer(5, 0.9, 1e-3);
     randomize_gamma_beta(layer, rng);
@@ -114,7 +114,7 @@ TEST_CASE("BatchNorm over the channels of channels-last images: statistics per c
     // In a Sequential it takes the last axis of the image as its channels.
     auto model = make_sequential("m", Flatten<double>({2, 3, 4}), Reshape<double>({2, 3, 4}), BatchNorm<double>(4));
     CHECK(model.output_shape() == Shape{2, 3, 4});
-    TINYGAN_CHECK_THROWS_WITH_FRAGMENT(make_sequential("m", Dense<double>(3, 6), BatchNorm<double>(4)), ShapeError,
+    TINYGAN_CHECK_THROWS_WITH_FRAGMENT(make_sequential("m", Dense<double>(3, 6, zero_init), BatchNorm<double>(4)), ShapeError,
                                        "layer 1 (BatchNorm 4) expects samples whose last axis has 4 channels");
 }
 
@@ -126,7 +126,7 @@ TEST_CASE("BatchNorm's moving statistics are saved and restored with the model, 
     save_model(file, "m", model);
     CHECK(file.find("m.batch_norm_1.moving_mean") != nullptr);
     CHECK(file.find("m.batch_norm_1.moving_variance")->shape == std::vector<std::int64_t>{4});
-    auto restored = make_sequential("m", Dense<float>(3, 4), BatchNorm<float>(4, 0.5));
+    auto restored = make_sequential("m", Dense<float>(3, 4, zero_init), BatchNorm<float>(4, 0.5));
     load_model(file, "m", restored, "file");
     CHECK(test::parameters_of(restored) == test::parameters_of(model));
     CHECK(restored.parameter_count() == 16 + 16);
@@ -149,4 +149,22 @@ TEST_CASE("update_batch_norm_statistics makes the moving statistics those of one
     CHECK(test::max_difference(model.parameter("batch_norm_1.moving_variance"), variance) < 1e-12);
     CHECK_FALSE(model.layer<1>().training());
     CHECK(model.layer<1>().options().momentum == 0.9);  // its momentum is back
+}
+
+TEST_CASE("update_batch_norm_statistics reaches the BatchNorms of nested models") {
+    Rng rng(95);
+    auto inner = make_sequential("inner", Dense<double>(3, 4, rng), BatchNorm<double>(4, 0.9));
+    auto outer = make_sequential("outer", Dense<double>(2, 3, rng), BatchNorm<double>(3, 0.9));
+    auto model = chain(outer, inner);
+    const auto x = test::random_matrix<double>(2, 16, rng);
+    update_batch_norm_statistics(model, x);
+    // The inner BatchNorm's input is what the outer model computes in training mode, batch statistics.
+    outer.set_training(true);
+    const Matrix<double> h = inner.layer<0>().forward(outer.forward(x));
+    CHECK(test::max_difference(inner.parameter("batch_norm_1.moving_mean"), h.rowwise().mean()) < 1e-12);
+    const Matrix<double> variance = (h.colwise() - h.rowwise().mean()).rowwise().squaredNorm() / 16.0;
+    CHECK(test::max_difference(inner.parameter("batch_norm_1.moving_variance"), variance) < 1e-12);
+    CHECK_FALSE(inner.layer<1>().training());
+    CHECK(inner.layer<1>().options().momentum == 0.9);
+    CHECK(outer.layer<1>().options().momentum == 0.9);
 }

@@ -152,14 +152,14 @@ TEST_CASE("Conv2D and ConvTranspose2D gradients match central differences over k
                 CAPTURE(s);
                 CAPTURE(p);
                 const Index h = 5, w = 4, batch = (k + s) % 2 ? 1 : 2;  // non-square, odd; batch 1 in half the cases
-                Conv2D<double> conv(3, 2, k, ConvOptions{s, p, true});
+                Conv2D<double> conv(3, 2, k, ConvOptions{s, p, true}, zero_init);
                 conv.build({h, w, 3});
                 randomize(conv, rng);
                 const auto x = test::random_matrix<double>(h * w * 3, batch, rng);
                 const GradientReport report = check_gradients(conv, x, rng);
                 CHECK_MESSAGE(report.passed(1e-6), report.worst_entry, " ", report.non_finite);
 
-                ConvTranspose2D<double> deconv(3, 2, k, ConvOptions{s, p, k % 2 == 1});
+                ConvTranspose2D<double> deconv(3, 2, k, ConvOptions{s, p, k % 2 == 1}, zero_init);
                 deconv.build({3, 2, 3});
                 randomize(deconv, rng);
                 const auto xt = test::random_matrix<double>(3 * 2 * 3, batch, rng);
@@ -170,7 +170,7 @@ TEST_CASE("Conv2D and ConvTranspose2D gradients match central differences over k
 
 TEST_CASE("A convolution that spans several product tiles (100 outputs, 135-deep patches) passes the gradient check") {
     Rng rng(122);
-    Conv2D<double> conv(15, 100, 3, ConvOptions{1, 1, true});  // 64-row tiles: 2; depth 3*3*15 = 135: 2 tiles
+    Conv2D<double> conv(15, 100, 3, ConvOptions{1, 1, true}, zero_init);  // 64-row tiles: 2; depth 3*3*15 = 135: 2 tiles
     conv.build({3, 2, 15});
     randomize(conv, rng);
     const auto x = test::random_matrix<double>(3 * 2 * 15, 1, rng);
@@ -183,13 +183,13 @@ TEST_CASE("A convolution that spans several product tiles (100 outputs, 135-deep
 
 TEST_CASE("Negative controls: a wrong kernel gradient and a wrong input gradient fail the check") {
     Rng rng(123);
-    Conv2DWithScaledKernelGradient conv(2, 3, 3, ConvOptions{2, 1, true});
+    Conv2DWithScaledKernelGradient conv(2, 3, 3, ConvOptions{2, 1, true}, zero_init);
     conv.build({5, 5, 2});
     randomize(conv, rng);
     const GradientReport report = check_gradients(conv, test::random_matrix<double>(50, 2, rng), rng);
     CHECK_FALSE(report.passed(1e-6));
     CHECK(report.worst_entry.rfind("conv2d.kernel (", 0) == 0);
-    ConvTransposeWithTruncatedInputGradient deconv(2, 3, 3, ConvOptions{2, 1, false});
+    ConvTransposeWithTruncatedInputGradient deconv(2, 3, 3, ConvOptions{2, 1, false}, zero_init);
     deconv.build({3, 3, 2});
     randomize(deconv, rng);
     const GradientReport transposed = check_gradients(deconv, test::random_matrix<double>(18, 2, rng), rng);
@@ -202,7 +202,7 @@ TEST_CASE("At the DCGAN's sizes both layers equal a convolution written from its
         Rng rng(124);
         // The discriminator's second layer: 14x14x64 -> 7x7x128, k4 s2 p1, no bias; every entry of
         // the output, the kernel gradient and the input gradient.
-        Conv2D<double> conv(64, 128, 4, ConvOptions{2, 1, false});
+        Conv2D<double> conv(64, 128, 4, ConvOptions{2, 1, false}, zero_init);
         conv.build({14, 14, 64});
         randomize(conv, rng);
         const auto x = test::random_matrix<double>(14 * 14 * 64, 3, rng);
@@ -216,7 +216,7 @@ TEST_CASE("At the DCGAN's sizes both layers equal a convolution written from its
         CHECK(test::max_difference(dx, expected_dx) < 1e-10);
 
         // The generator's third layer: 7x7x128 -> 14x14x64, k4 s2 p1.
-        ConvTranspose2D<double> deconv(128, 64, 4, ConvOptions{2, 1, false});
+        ConvTranspose2D<double> deconv(128, 64, 4, ConvOptions{2, 1, false}, zero_init);
         deconv.build({7, 7, 128});
         randomize(deconv, rng);
         const auto xt = test::random_matrix<double>(7 * 7 * 128, 3, rng);
@@ -246,24 +246,27 @@ TEST_CASE("ConvTranspose2D with output_padding, and PyTorch's initialisation wit
     const Matrix<float> bias = test::tensor_of(big, "bias");
     CHECK(bias.cwiseAbs().maxCoeff() <= bound);
     CHECK(bias.cwiseAbs().maxCoeff() > 0);
-    TINYGAN_CHECK_THROWS_WITH_FRAGMENT(ConvTranspose2D<float>(2, 3, 3, ConvOptions{2, 1, false}, 2), ArgumentError,
+    TINYGAN_CHECK_THROWS_WITH_FRAGMENT(ConvTranspose2D<float>(2, 3, 3, ConvOptions{2, 1, false}, zero_init, 2), ArgumentError,
                                        "0 <= output_padding < stride, got 2");
 }
 
 TEST_CASE("Shape errors name the layer and both shapes") {
     TINYGAN_CHECK_THROWS_WITH_FRAGMENT(
-        make_sequential("d", Reshape<float>({3, 3, 1}), Conv2D<float>(1, 4, 5)), ShapeError,
+        make_sequential("d", Reshape<float>({3, 3, 1}), Conv2D<float>(1, 4, 5, {}, zero_init)), ShapeError,
         "layer 1 (Conv2D 1->4 k5 s1 p0) has a 5x5 kernel, larger than its padded input of 3x3, but layer 0 (Reshape to (3, 3, 1)) produces 9 (3, 3, 1)");
-    TINYGAN_CHECK_THROWS_WITH_FRAGMENT(make_sequential("d", Reshape<float>({4, 4, 2}), Conv2D<float>(3, 4, 3)), ShapeError,
+    TINYGAN_CHECK_THROWS_WITH_FRAGMENT(make_sequential("d", Reshape<float>({4, 4, 2}), Conv2D<float>(3, 4, 3, {}, zero_init)), ShapeError,
                                        "(Conv2D 3->4 k3 s1 p0) expects images with 3 channels");
     // A ConvTranspose whose output does not fit the next layer.
     TINYGAN_CHECK_THROWS_WITH_FRAGMENT(
-        make_sequential("g", Reshape<float>({1, 1, 8}), ConvTranspose2D<float>(8, 4, 4, ConvOptions{1, 0, false}),
-                        ConvTranspose2D<float>(4, 1, 3, ConvOptions{2, 1, false}), Reshape<float>({28, 28, 1})),
+        make_sequential("g", Reshape<float>({1, 1, 8}), ConvTranspose2D<float>(8, 4, 4, ConvOptions{1, 0, false}, zero_init),
+                        ConvTranspose2D<float>(4, 1, 3, ConvOptions{2, 1, false}, zero_init), Reshape<float>({28, 28, 1})),
         ShapeError, "layer 3 (Reshape to (28, 28, 1)) needs 784 elements per sample, but layer 2 (ConvTranspose2D 4->1 k3 s2 p1) produces 49 (7, 7, 1)");
-    Conv2D<float> loose(1, 2, 3);
+    TINYGAN_CHECK_THROWS_WITH_FRAGMENT(make_sequential("d", Conv2D<float>(1, 4, 3, {}, zero_init)), ArgumentError,
+                                       "(Conv2D 1->4 k3 s1 p0) does not know the model's input shape: put "
+                                       "Reshape({height, width, channels}) before it");
+    Conv2D<float> loose(1, 2, 3, {}, zero_init);
     TINYGAN_CHECK_THROWS_WITH_FRAGMENT(loose.forward(Matrix<float>::Ones(9, 1)), ShapeError, "does not know its input's height and width");
-    TINYGAN_CHECK_THROWS_WITH_FRAGMENT(Conv2D<float>(1, 2, 0), ArgumentError, "kernel=0");
+    TINYGAN_CHECK_THROWS_WITH_FRAGMENT(Conv2D<float>(1, 2, 0, {}, zero_init), ArgumentError, "kernel=0");
 }
 
 TEST_CASE("A small DCGAN, generator through a frozen discriminator, passes the gradient check whole") {

@@ -7,6 +7,7 @@
 set -u
 dcgan=$1
 work=$(mktemp -d)
+export XDG_CACHE_HOME="$work/cache"  # the scorer's cache, never the user's
 trap 'rm -rf "$work"' EXIT
 source "$(dirname "$0")/cli_lib.sh"
 source "$(dirname "$0")/synthetic_idx.sh"
@@ -15,6 +16,7 @@ write_idx_images "$work/data/train-images-idx3-ubyte" 48
 quick=(--data "$work/data" --batch-size 8 --log-every 0 --sample-every 4 --checkpoint-every 2)
 
 expect 0 "--epochs N" -- "$dcgan" --help
+check "--help lists --help, among the commands" -- grep -q "dcgan --help" <("$dcgan" --help)
 expect 2 "--batch-size must be between 2 and" -- "$dcgan" --batch-size 1
 expect 2 "unknown flag --recipe" -- "$dcgan" --recipe keras-gan
 expect 0 "Done: 8 steps" -- "$dcgan" "${quick[@]}" --steps 8 --out "$work/straight"
@@ -22,6 +24,9 @@ for f in samples_step_000004.png samples_final.png losses.png losses.csv checkpo
   check "the run left $f" -- test -s "$work/straight/$f"
 done
 expect 0 "Training 12 steps" -- "$dcgan" "${quick[@]}" --epochs 2 --out "$work/epochs"  # 6 batches of 8 an epoch
+# The log line names the epoch and the batch in it (the document's "Epoch: N" would be the step).
+expect 0 "Epoch 2/2, batch 6/6 - D Loss: " -- "$dcgan" "${quick[@]}" --epochs 2 --log-every 6 --out "$work/epochs_logged"
+check "the first epoch's last batch is logged as such" -- grep -q "^Epoch 1/2, batch 6/6 " <("$dcgan" "${quick[@]}" --epochs 2 --log-every 6 --out "$work/epochs_logged2")
 expect 0 "Done: 4 steps" -- "$dcgan" "${quick[@]}" --steps 4 --out "$work/resumed"
 expect 0 "Resuming from $work/resumed/checkpoint.safetensors at step 4" -- "$dcgan" "${quick[@]}" --steps 8 --resume --out "$work/resumed"
 check "4 + resume 4 == 8 steps, bit for bit" -- cmp -s "$work/resumed/checkpoint.safetensors" "$work/straight/checkpoint.safetensors"
@@ -53,7 +58,7 @@ expect 1 "is not a valid safetensors file" -- "$dcgan" generate --checkpoint "$w
 
 "$dcgan" "${quick[@]}" --steps 100000 --log-every 1 --out "$work/stopped" >"$work/stopped.log" 2>&1 &
 pid=$!
-for _ in $(seq 300); do grep -q "^Epoch: 2 " "$work/stopped.log" 2>/dev/null && break; sleep 0.02; done
+for _ in $(seq 300); do grep -q "^Epoch 1/[0-9]*, batch 3/6 " "$work/stopped.log" 2>/dev/null && break; sleep 0.02; done
 kill -INT "$pid"
 wait "$pid"
 check "SIGINT: exit status 130" -- test $? -eq 130

@@ -114,7 +114,7 @@ TEST_CASE("A DCGAN step is the PyTorch example's step, recomputed from the libra
     rng.fill_uniform(labels, 0.8f, 1.0f);
     rng.fill_normal(noise);
 
-    const detail::ScopedFlushDenormals flush_denormals;  // as the step runs
+    const ScopedFlushDenormals flush_denormals;  // as the step runs
     Adam<float> g_adam(generator, dcgan::adam_options(config.g_learning_rate)), d_adam(discriminator, dcgan::adam_options(config.d_learning_rate));
     BinaryCrossEntropy<float> bce;
     generator.set_training(true);

@@ -67,7 +67,7 @@ TEST_CASE("Dense at the GANs' sizes equals plain Eigen products: forward, dW, db
 }
 
 TEST_CASE("Dense forward computes W x + b per column") {
-    Dense<double> layer(2, 2);
+    Dense<double> layer(2, 2, zero_init);
     layer.set_kernel((Matrix<double>(2, 2) << 1, 2, 3, 4).finished());
     layer.set_bias((Matrix<double>(2, 1) << 10, 20).finished());
     Matrix<double> x(2, 2);
@@ -95,9 +95,9 @@ TEST_CASE("Dense initialises like Keras: glorot-uniform kernel within its limit,
 }
 
 TEST_CASE("Dense rejects bad sizes, mismatched input and wrongly shaped weights with clear messages") {
-    TINYGAN_CHECK_THROWS_WITH_FRAGMENT(Dense<float>(0, 3), ArgumentError, "in_features=0");
-    TINYGAN_CHECK_THROWS_WITH_FRAGMENT(Dense<float>(3, -1), ArgumentError, "out_features=-1");
-    Dense<float> layer(3, 2);
+    TINYGAN_CHECK_THROWS_WITH_FRAGMENT(Dense<float>(0, 3, zero_init), ArgumentError, "in_features=0");
+    TINYGAN_CHECK_THROWS_WITH_FRAGMENT(Dense<float>(3, -1, zero_init), ArgumentError, "out_features=-1");
+    Dense<float> layer(3, 2, zero_init);
     Matrix<float> wrong(4, 5);
     TINYGAN_CHECK_THROWS_WITH_FRAGMENT(layer.forward(wrong), ShapeError, "Dense 3->2 expects 3 input features (rows), got 4");
     // A kernel of the transposed shape (Keras' layout) is refused, not silently resized.

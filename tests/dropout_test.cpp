@@ -36,7 +36,7 @@ TEST_CASE("Dropout drops about `rate` of the entries, scales the rest by 1/(1-ra
     TINYGAN_CHECK_THROWS_WITH_FRAGMENT(Dropout<float>(1.0f, rng), ArgumentError, "Dropout needs a rate in [0, 1)");
 }
 
-TEST_CASE("Dropout's gradient with a held mask matches central differences; a negative control fails") {
+TEST_CASE("Dropout's gradient with a held mask matches central differences, and a negative control fails") {
     Rng rng(82);
     const auto x = test::random_matrix<double>(6, 4, rng);
     Dropout<double> layer(0.5, rng);

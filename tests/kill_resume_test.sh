@@ -8,6 +8,7 @@
 set -u
 gan=$1
 work=$(mktemp -d)
+export XDG_CACHE_HOME="$work/cache"  # the scorer's cache, never the user's
 trap 'rm -rf "$work"' EXIT
 source "$(dirname "$0")/synthetic_idx.sh"
 write_idx_images "$work/train-images-idx3-ubyte" 64

@@ -119,7 +119,12 @@ TEST_CASE("Softmax cross-entropy: value against the textbook formula, gradient a
     // Stable for huge logits, and the accuracy counts argmax matches.
     Matrix<double> huge(2, 2);
     huge << 1000, -1000, -1000, 1000;
-    CHECK(std::isfinite(loss.from_logits(huge, one_hot<double>(std::vector<int>{0, 0}, 2))));
+    // Column 0 puts its label on the +1000 logit (loss 0), column 1 on the -1000 one (loss 2000):
+    // the mean is exactly 1000, and the gradient is (softmax - y) / 2, softmax exactly 0 or 1 here.
+    CHECK(loss.from_logits(huge, one_hot<double>(std::vector<int>{0, 0}, 2)) == 1000.0);
+    Matrix<double> huge_gradient(2, 2);
+    huge_gradient << 0, -0.5, 0, 0.5;
+    CHECK(loss.gradient() == huge_gradient);
     CHECK(categorical_accuracy(huge, one_hot<double>(std::vector<int>{0, 0}, 2)) == 0.5);
     TINYGAN_CHECK_THROWS_WITH_FRAGMENT(one_hot<double>(std::vector<int>{0, 7}, 4), ArgumentError, "class 7 of sample 1");
 }

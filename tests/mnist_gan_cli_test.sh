@@ -6,6 +6,7 @@
 set -u
 gan=$1
 work=$(mktemp -d)
+export XDG_CACHE_HOME="$work/cache"  # the scorer's cache, never the user's
 trap 'rm -rf "$work"' EXIT
 
 
@@ -20,7 +21,12 @@ touch "$work/a_file"
 quick=(--data "$work/data" --log-every 0 --sample-every 10 --checkpoint-every 10 --batch-size 8)
 
 expect 0 "usage: mnist_gan" -- "$gan" --help
+check "--help: generate's default --out is shown" -- grep -q "generate.*\|(default generated-images-idx3-ubyte)" <("$gan" --help)
+check "--help: listed once, among the commands" -- test "$("$gan" --help | grep -c -- '--help')" -eq 1
 expect 2 "unknown flag --bogus" -- "$gan" --bogus
+expect 2 "unknown command \"bogus\"" -- "$gan" bogus
+check "errors carry the program's prefix once, not the library's too" -- \
+  test -z "$("$gan" --data "$work/truncated" --out "$work/out0" 2>&1 | grep 'mnist_gan: tinygan:')"
 expect 2 "--steps must be between 1 and" -- "$gan" --steps -5
 expect 2 "--threads expects an integer" -- "$gan" --threads many
 expect 1 "no training images in $work/none: neither train-images-idx3-ubyte nor train-images-idx3-ubyte.gz is there; for MNIST run: bash scripts/fetch_mnist.sh" -- \
@@ -32,9 +38,10 @@ expect 2 "--batch-size 100 is larger than the 64 images" -- "$gan" --data "$work
 expect 1 "cannot create output folder $work/a_file/out" -- "$gan" --data "$work/data" --out "$work/a_file/out"
 
 expect 0 "Done: 30 steps" -- "$gan" "${quick[@]}" --steps 30 --out "$work/run"
-for f in samples_step_000010.png samples_step_000030.png samples_final.png losses.png losses.csv checkpoint.safetensors; do
+for f in samples_step_000010.png samples_step_000020.png samples_final.png losses.png losses.csv checkpoint.safetensors; do
   check "run left $f" -- test -s "$work/run/$f"
 done
+check "the last step's grid is samples_final.png, not also samples_step_000030.png" -- test ! -e "$work/run/samples_step_000030.png"
 check "losses.csv has a header and 30 rows" -- test "$(wc -l <"$work/run/losses.csv")" -eq 31
 check "no temporary files left" -- test -z "$(find "$work/run" -name '*.tmp')"
 # The document numbers its log lines from 0, as its loop does: 30 steps end with "Epoch: 29".

@@ -3,7 +3,7 @@
 #include "test_support.hpp"
 
 #include "mnist_gan.hpp"
-#include "options.hpp"
+#include "mnist_gan_program.hpp"
 
 #include <algorithm>
 #include <cstring>
@@ -149,25 +149,43 @@ TEST_CASE("A refused checkpoint leaves the run exactly as it was: NaN weights, a
 }
 
 TEST_CASE("mnist_gan's flags: defaults, values, and clear rejections") {
-    using mnist_gan::parse_command_line;
-    using mnist_gan::UsageError;
-    const auto defaults = parse_command_line({});
+    // The command line as the harness parses it for mnist_gan: its own options and the shared ones.
+    struct Parsed {
+        mnist_gan::Options options;
+        app::TrainOptions train;
+        app::Command command;
+    };
+    auto parse = [](const std::vector<std::string>& args) {
+        Parsed parsed;
+        app::Program program = mnist_gan::make_program(parsed.options);
+        parsed.command = app::parse_command_line(program, args);
+        parsed.train = program.train;
+        return parsed;
+    };
+    const Parsed defaults = parse({});
     CHECK(defaults.train.steps == 10000);
-    CHECK(defaults.train.batch_size == 32);
-    CHECK(defaults.train.z_dim == 100);
-    const auto set = parse_command_line({"--steps", "20", "--batch-size=16", "--seed", "7", "--resume", "--threads", "2"});
+    CHECK(defaults.train.out == "runs/mnist_gan");
+    CHECK(defaults.options.batch_size == 32);
+    CHECK(defaults.options.z_dim == 100);
+    CHECK(defaults.options.recipe.empty());
+    const Parsed set = parse({"train", "--steps", "20", "--batch-size=16", "--seed", "7", "--resume", "--threads", "2",
+                              "--recipe", "keras-gan"});
+    CHECK(set.command.kind == app::Command::Kind::train);
     CHECK(set.train.steps == 20);
-    CHECK(set.train.batch_size == 16);
-    CHECK(set.train.seed == 7);
+    CHECK(set.options.batch_size == 16);
+    CHECK(set.options.seed == 7);
+    CHECK(set.options.recipe == "keras-gan");
     CHECK(set.train.resume);
     CHECK(set.train.threads == 2);
-    const auto generate = parse_command_line({"generate", "--checkpoint", "c.safetensors", "--count", "9", "--out", "x"});
-    CHECK(generate.kind == mnist_gan::Command::Kind::generate);
-    CHECK(generate.generate.count == 9);
-    CHECK(parse_command_line({"--help"}).kind == mnist_gan::Command::Kind::help);
+    const Parsed generate = parse({"generate", "--checkpoint", "c.safetensors", "--count", "9", "--out", "x"});
+    CHECK(generate.command.kind == app::Command::Kind::generate);
+    CHECK(generate.command.generate.count == 9);
+    CHECK(generate.command.generate.out == "x");
+    CHECK(parse({"--help"}).command.kind == app::Command::Kind::help);
+    CHECK(parse({"score", "--calibrate"}).command.score.calibrate);
 
-    auto rejects = [](std::vector<std::string> args, const std::string& fragment) {
-        test::check_rejects<UsageError>([](const auto& a) { parse_command_line(a); }, args, fragment);
+    auto rejects = [&](std::vector<std::string> args, const std::string& fragment) {
+        test::check_rejects<app::UsageError>([&](const auto& a) { parse(a); }, args, fragment);
     };
     rejects({"--bogus"}, "unknown flag --bogus");
     rejects({"--steps", "-5"}, "--steps must be between 1 and");
@@ -175,10 +193,28 @@ TEST_CASE("mnist_gan's flags: defaults, values, and clear rejections") {
     rejects({"--steps"}, "--steps needs a value");
     rejects({"--batch-size", "0"}, "--batch-size must be between 1");
     rejects({"--seed", "-1"}, "--seed expects a non-negative integer");
+    rejects({"--recipe", "dcgan"}, "--recipe must be one of document, keras-gan");
     rejects({"--resume=yes"}, "--resume takes no value");
     rejects({"generate"}, "generate needs --checkpoint FILE");
     rejects({"generate", "--checkpoint", "c", "--steps", "3"}, "unknown flag --steps for generate");
-    rejects({"stray"}, "unexpected argument \"stray\"");
+    rejects({"stray"}, "unknown command \"stray\"");
+    rejects({"score"}, "score needs either an IDX file of images or --calibrate");
+}
+
+TEST_CASE("mnist_gan's help lists every command and flag once, --help among the commands") {
+    mnist_gan::Options options;
+    app::Program program = mnist_gan::make_program(options);
+    const std::string help = app::usage_text(program);
+    for (const char* expected : {"mnist_gan --help", "--recipe", "--checkpoint FILE", "--calibrate",
+                                 "(default generated-images-idx3-ubyte)", "(default 100)"})
+        CHECK_MESSAGE(help.find(expected) != std::string::npos, expected);
+    auto count = [&](const std::string& text) {
+        std::size_t n = 0;
+        for (std::size_t at = help.find(text); at != std::string::npos; at = help.find(text, at + 1)) ++n;
+        return n;
+    };
+    CHECK(count("--help") == 1);
+    CHECK(count("--recipe") == 1);
 }
 
 namespace {

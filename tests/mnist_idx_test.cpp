@@ -85,7 +85,7 @@ TEST_CASE("Every corruption of an IDX file gets its own clear error") {
         {"zero items", idx_bytes({0, 28, 28}, 0), "holds zero items"},
     };
     for (const auto& c : cases) {
-        INFO(c.what);
+        INFO(std::string(c.what));  // the case, not the address of its name
         test::write_bytes(path, c.bytes);
         TINYGAN_CHECK_THROWS_WITH_FRAGMENT(read_idx(path), DataError, c.fragment);
         TINYGAN_CHECK_THROWS_WITH_FRAGMENT(read_idx(path), DataError, path);
@@ -131,6 +131,11 @@ TEST_CASE("Every corruption of a gzip-compressed IDX file gets its own clear err
     for (std::size_t i = 20; i < 60; ++i) garbled[i] ^= 0x5a;
     std::vector<std::uint8_t> trailing = good;
     trailing.push_back(7);
+    // Two or more bytes after the member are read as the start of another member first: bytes
+    // that are not gzip's magic number are still garbage, not a broken second member.
+    std::vector<std::uint8_t> trailing_two = good, trailing_five = good;
+    trailing_two.insert(trailing_two.end(), {7, 7});
+    trailing_five.insert(trailing_five.end(), {0x1f, 0x00, 'a', 'b', 'c'});
     struct Case {
         const char* what;
         std::vector<std::uint8_t> bytes;
@@ -140,7 +145,9 @@ TEST_CASE("Every corruption of a gzip-compressed IDX file gets its own clear err
         {"cut short", std::vector<std::uint8_t>(good.begin(), good.begin() + good.size() / 2),
          "is truncated: the gzip data ends before its last block"},
         {"garbled", garbled, "is not valid gzip data"},
-        {"garbage after", trailing, "bytes of garbage after the compressed data"},
+        {"garbage after", trailing, "is not valid gzip data: 1 byte of garbage after the compressed data"},
+        {"two bytes of garbage after", trailing_two, "is not valid gzip data: 2 bytes of garbage after the compressed data"},
+        {"five bytes of garbage after", trailing_five, "is not valid gzip data: 5 bytes of garbage after the compressed data"},
         {"data too short", gzip_bytes(idx_bytes({3, 28, 28}, 3 * 784 - 100)),
          "truncated: the dimensions need 2352 bytes of data, the decompressed file has 2252"},
         {"data too long", gzip_bytes(idx_bytes({1, 2, 2}, 9)), "need 4 bytes of data, but the decompressed file has 9 (5 extra)"},
@@ -148,7 +155,7 @@ TEST_CASE("Every corruption of a gzip-compressed IDX file gets its own clear err
         {"impossible size", gzip_bytes(idx_bytes({60000, 1000, 1000}, 10)), "more than"},
     };
     for (const auto& c : cases) {
-        INFO(c.what);
+        INFO(std::string(c.what));  // the case, not the address of its name
         test::write_bytes(path, c.bytes);
         TINYGAN_CHECK_THROWS_WITH_FRAGMENT(read_idx(path), DataError, c.fragment);
         TINYGAN_CHECK_THROWS_WITH_FRAGMENT(read_idx(path), DataError, path);

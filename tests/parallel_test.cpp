@@ -102,7 +102,7 @@ TEST_CASE("Worker threads run their parts in the caller's floating-point mode (f
     std::mutex mutex;
     std::vector<bool> flushing;
     {
-        const detail::ScopedFlushDenormals flush;
+        const ScopedFlushDenormals flush;
         detail::parallel_for(4 * 64, 64, 1e9, [&](Index, Index) {
             meeting.enter();
             std::lock_guard<std::mutex> lock(mutex);
@@ -114,7 +114,7 @@ TEST_CASE("Worker threads run their parts in the caller's floating-point mode (f
     CHECK(std::all_of(flushing.begin(), flushing.end(), [](bool f) { return f; }));
 }
 
-TEST_CASE("The pool's back-off: slow hand-offs run the next splits inline, 128 doubling up to 8192; fast ones bring it down") {
+TEST_CASE("The pool's back-off: slow hand-offs run the next splits inline, 128 doubling up to 8192, and fast ones bring it down") {
     using us = std::chrono::microseconds;
     detail::SplitBackoff backoff;
     auto inline_run = [&] {  // how many splits run inline before splitting resumes

@@ -23,15 +23,15 @@ TEST_CASE("GradientSum adds a kept gradient to the next backward's: the gradient
     TINYGAN_CHECK_THROWS_WITH_FRAGMENT(sum.add_to(other), ShapeError, "the model differs from the one kept, at tensor 0");
 }
 
-TEST_CASE("all_finite sees a NaN in any tensor; copy_parameters copies values and refuses another architecture") {
+TEST_CASE("all_finite sees a NaN in any tensor, and copy_parameters copies values and refuses another architecture") {
     Rng rng(132);
     auto model = make_sequential("m", Dense<float>(2, 3, rng), BatchNorm<float>(3), Dense<float>(3, 1, rng));
     CHECK(all_finite(model));
-    auto copy = make_sequential("m", Dense<float>(2, 3), BatchNorm<float>(3), Dense<float>(3, 1));
+    auto copy = make_sequential("m", Dense<float>(2, 3, zero_init), BatchNorm<float>(3), Dense<float>(3, 1, zero_init));
     copy_parameters(model, copy);
     CHECK(test::parameters_of(copy) == test::parameters_of(model));
     model.set_parameter("dense_2.bias", Matrix<float>::Constant(1, 1, std::numeric_limits<float>::infinity()));
     CHECK_FALSE(all_finite(model));
-    auto wider = make_sequential("m", Dense<float>(2, 4), BatchNorm<float>(4), Dense<float>(4, 1));
+    auto wider = make_sequential("m", Dense<float>(2, 4, zero_init), BatchNorm<float>(4), Dense<float>(4, 1, zero_init));
     TINYGAN_CHECK_THROWS_WITH_FRAGMENT(copy_parameters(model, wider), ShapeError, "the models differ at tensor 0 (kernel)");
 }

@@ -54,7 +54,7 @@ std::string header_of(const std::vector<std::uint8_t>& bytes) {
 }  // namespace
 
 TEST_CASE("The file is standard safetensors: header length, JSON, Keras-layout kernels") {
-    Dense<float> layer(2, 3);
+    Dense<float> layer(2, 3, zero_init);
     layer.set_kernel((Matrix<float>(3, 2) << 1, 2, 3, 4, 5, 6).finished());  // W is (out=3 x in=2): rows (1 2), (3 4), (5 6)
     TensorFile file;
     save_model(file, "m", layer);
@@ -141,13 +141,13 @@ TEST_CASE("Kernels keep both dimensions when one of them is 1: Dense(1, k) is [1
     // The optimizer's moments take their tensor's shape.
     CHECK(header.find("\"adam.m.0\":{\"dtype\":\"F32\",\"shape\":[1,5]") != std::string::npos);
     CHECK(header.find("\"adam.v.2\":{\"dtype\":\"F32\",\"shape\":[5,1]") != std::string::npos);
-    auto restored = make_sequential("m", Dense<float>(1, 5), ReLU<float>{}, Dense<float>(5, 1));
+    auto restored = make_sequential("m", Dense<float>(1, 5, zero_init), ReLU<float>{}, Dense<float>(5, 1, zero_init));
     load_model(file, "model", restored, "file");
     CHECK(restored.layer<0>().kernel() == model.layer<0>().kernel());
     CHECK(restored.layer<2>().kernel() == model.layer<2>().kernel());
 }
 
-TEST_CASE("A double model and its Adam round-trip as F64 tensors, bit for bit; a float model can read them") {
+TEST_CASE("A double model and its Adam round-trip as F64 tensors, bit for bit, and a float model can read them") {
     test::TempDir dir;
     Rng rng(74);
     auto model = make_sequential("m", Dense<double>(3, 4, rng), ReLU<double>{}, Dense<double>(4, 2, rng));
@@ -163,14 +163,14 @@ TEST_CASE("A double model and its Adam round-trip as F64 tensors, bit for bit; a
     CHECK(header_of(bytes).find("\"model.dense_0.kernel\":{\"dtype\":\"F64\",\"shape\":[3,4]") != std::string::npos);
 
     const TensorFile loaded = load_safetensors(dir.file("double.safetensors"));
-    auto restored = make_sequential("m", Dense<double>(3, 4), ReLU<double>{}, Dense<double>(4, 2));
+    auto restored = make_sequential("m", Dense<double>(3, 4, zero_init), ReLU<double>{}, Dense<double>(4, 2, zero_init));
     Adam<double> restored_adam(restored);
     load_model(loaded, "model", restored, "double");
     load_adam(loaded, "adam", restored_adam, "double");
     CHECK(test::parameters_of(restored) == test::parameters_of(model));
     CHECK(test::state_of(restored_adam) == test::state_of(adam));
 
-    auto as_float = make_sequential("m", Dense<float>(3, 4), ReLU<float>{}, Dense<float>(4, 2));
+    auto as_float = make_sequential("m", Dense<float>(3, 4, zero_init), ReLU<float>{}, Dense<float>(4, 2, zero_init));
     load_model(loaded, "model", as_float, "double");
     CHECK(as_float.layer<0>().kernel() == model.layer<0>().kernel().cast<float>());
 }

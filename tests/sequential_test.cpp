@@ -20,16 +20,17 @@ TEST_CASE("A whole Sequential's backward matches central differences for every p
 TEST_CASE("Sequential checks layer sizes when it is built and names the layers") {
     Rng rng(1);
     TINYGAN_CHECK_THROWS_WITH_FRAGMENT(
-        make_sequential("g", Dense<float>(100, 128), ReLU<float>{}, Dense<float>(100, 784)), ShapeError,
+        make_sequential("g", Dense<float>(100, 128, zero_init), ReLU<float>{}, Dense<float>(100, 784, zero_init)), ShapeError,
         "layer 2 (Dense 100->784) expects 100 input features, but layer 1 (ReLU) produces 128");
-    TINYGAN_CHECK_THROWS_WITH_FRAGMENT(make_sequential("g", Dense<float>(100, 780), Reshape<float>({28, 28, 1})),
+    TINYGAN_CHECK_THROWS_WITH_FRAGMENT(make_sequential("g", Dense<float>(100, 780, zero_init), Reshape<float>({28, 28, 1})),
                                        ShapeError,
                                        "layer 1 (Reshape to (28, 28, 1)) needs 784 elements per sample, but layer 0 "
                                        "(Dense 100->780) produces 780");
-    TINYGAN_CHECK_THROWS_WITH_FRAGMENT(make_sequential("d", ReLU<float>{}, Dense<float>(3, 1)), ArgumentError,
-                                       "the first layer of a Sequential (ReLU) must declare its input size");
+    TINYGAN_CHECK_THROWS_WITH_FRAGMENT(make_sequential("d", ReLU<float>{}, Dense<float>(3, 1, zero_init)), ArgumentError,
+                                       "the first layer of a Sequential (ReLU) does not know the model's input shape: begin with a "
+                                       "layer that declares it, e.g. Dense(in, out)");
     auto generator = small_generator<float>(rng);
-    auto discriminator = make_sequential("d", Flatten<float>({2, 3, 2}), Dense<float>(12, 1));
+    auto discriminator = make_sequential("d", Flatten<float>({2, 3, 2}), Dense<float>(12, 1, zero_init));
     TINYGAN_CHECK_THROWS_WITH_FRAGMENT(chain(generator, discriminator), ShapeError,
                                        "layer 1 (Sequential 'd') expects 12 input features, but layer 0 "
                                        "(Sequential 'generator') produces 6");
@@ -99,6 +100,26 @@ TEST_CASE("Frozen freezes a model for its scope and restores each layer's flag")
     }
     CHECK(discriminator.layer<1>().trainable());
     CHECK_FALSE(discriminator.layer<3>().trainable());
+}
+
+TEST_CASE("Frozen restores each layer's flag inside nested models, where a sublayer was frozen beforehand") {
+    Rng rng(16);
+    auto generator = small_generator<float>(rng);
+    auto discriminator = small_discriminator<float>(rng);
+    discriminator.layer<3>().trainable(false);  // partly frozen: discriminator.trainable() is still true
+    auto gan = chain(generator, discriminator);
+    REQUIRE(discriminator.trainable());
+    {
+        Frozen frozen(gan);
+        CHECK_FALSE(gan.trainable());
+        CHECK_FALSE(generator.layer<0>().trainable());
+        CHECK_FALSE(discriminator.layer<1>().trainable());
+    }
+    CHECK(generator.layer<0>().trainable());
+    CHECK(generator.layer<2>().trainable());
+    CHECK(discriminator.layer<1>().trainable());
+    CHECK_FALSE(discriminator.layer<3>().trainable());  // frozen before the guard, frozen after it
+    static_assert(detail::leaf_layer_count<decltype(gan)>::value == 10);
 }
 
 TEST_CASE("Parameters can be read and replaced by name, with their shapes checked") {

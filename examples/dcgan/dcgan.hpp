@@ -1,6 +1,6 @@
 // The DCGAN of the PyTorch C++ frontend's example (pytorch/examples, cpp/dcgan) on tinygan: its two
 // models, its training step and its checkpoint. Shared by the dcgan program, its tests and the
-// benchmarks.
+// benchmarks; the command line is dcgan_program.hpp, the step's code dcgan.cpp.
 //
 // Generator: noise (100) seen as a 1x1 image -> ConvTranspose 100->256 (k4, s1, p0), BN, ReLU ->
 // 256->128 (k3, s2, p1), BN, ReLU -> 128->64 (k4, s2, p1), BN, ReLU -> 64->1 (k4, s2, p1), Tanh:
@@ -29,7 +29,8 @@
 // the example its running statistics move, but they are never used).
 #pragma once
 
-#include <tinygan/app/gan_program.hpp>
+#include <tinygan/app/gan.hpp>
+#include <tinygan/app/gan_checkpoint.hpp>
 #include <tinygan/checkpoint.hpp>
 #include <tinygan/conv.hpp>
 #include <tinygan/mnist_idx.hpp>
@@ -101,149 +102,50 @@ inline Config read_config(const tinygan::TensorFile& file, const std::string& pa
     return {static_cast<Index>(z_dim), static_cast<Index>(batch), tinygan::metadata_u64(file, "seed", path)};
 }
 
-class Dcgan {
+// A DCGAN training run: models, optimizers, random generators, the epoch's order, preallocated
+// batches. Its members are compiled once, in dcgan.cpp.
+class Dcgan final : public tinygan::app::Gan {
 public:
     using Generator = decltype(make_generator(1, std::declval<tinygan::Rng&>()));
     using Discriminator = decltype(make_discriminator(std::declval<tinygan::Rng&>()));
 
-    Dcgan(const Config& config, Index dataset_size)
-        : config_(config),
-          rng_(config.seed),
-          order_rng_(config.seed ^ 0x0da7a0de5eedULL),
-          generator_(make_generator(config.z_dim, rng_)),
-          discriminator_(make_discriminator(rng_)),
-          g_optimizer_(generator_, adam_options(config.g_learning_rate)),
-          d_optimizer_(discriminator_, adam_options(config.d_learning_rate)),
-          order_(static_cast<std::size_t>(dataset_size)),
-          real_(image_pixels, config.batch_size),
-          noise_(config.z_dim, config.batch_size),
-          real_labels_(1, config.batch_size),
-          zeros_(Mat::Zero(1, config.batch_size)),
-          ones_(Mat::Ones(1, config.batch_size)),
-          average_(std::in_place, generator_, 0.999),
-          statistics_noise_(config.z_dim, 512) {
-        tinygan::Rng(config.seed ^ 0x57a7157ULL).fill_normal(statistics_noise_);
-        if (dataset_size < config.batch_size)
-            throw tinygan::ArgumentError(tinygan::detail::concat("--batch-size ", config.batch_size, " is larger than the ",
-                                                                 dataset_size, " images"));
-        start_epoch();
-    }
+    Dcgan(const Config& config, Index dataset_size);
     Dcgan(const Dcgan&) = delete;
     Dcgan& operator=(const Dcgan&) = delete;
 
     Index steps_per_epoch() const { return static_cast<Index>(order_.size()) / config_.batch_size; }
 
-    StepResult step(const tinygan::ImageSet& data) {
-        const tinygan::detail::ScopedFlushDenormals flush_denormals;
-        if (position_ == steps_per_epoch()) start_epoch();
-        for (Index j = 0; j < config_.batch_size; ++j) {  // the next batch of this epoch's order, in [-1, 1]
-            const Index k = order_[static_cast<std::size_t>(position_ * config_.batch_size + j)];
-            real_.col(j).array() = data.pixels().col(k).cast<float>().array() / 127.5f - 1.0f;
-        }
-        ++position_;
-        rng_.fill_uniform(real_labels_, 0.8f, 1.0f);
-        rng_.fill_normal(noise_);
-        generator_.set_training(true);
-        const Mat& fakes = generator_.forward(noise_);  // kept in G's buffer for the G step
-
-        // D: the sum of its gradients on the real and on the fake batch, then one step.
-        discriminator_.set_training(true);
-        const auto real = tinygan::test_on_batch(discriminator_, bce_, real_, real_labels_);
-        discriminator_.backward_from_logits(real_, bce_.gradient(), false);
-        d_gradients_.keep(discriminator_);
-        const auto fake = tinygan::test_on_batch(discriminator_, bce_, fakes, zeros_);
-        discriminator_.backward_from_logits(fakes, bce_.gradient(), false);
-        d_gradients_.add_to(discriminator_);
-        require_finite(real.loss + fake.loss);
-        d_optimizer_.step(discriminator_);
-
-        // G: through the frozen D on the same fakes, label 1, into G's forward from above.
-        tinygan::BatchResult<float> g{};
-        {
-            tinygan::Frozen frozen_discriminator(discriminator_);
-            g = tinygan::test_on_batch(discriminator_, bce_, fakes, ones_);
-            require_finite(g.loss);
-            const Mat& dfakes = discriminator_.backward_from_logits(fakes, bce_.gradient(), true);
-            generator_.backward(noise_, dfakes, false);
-        }
-        g_optimizer_.step(generator_);
-        average_->update(generator_);
-        ++steps_done_;
-        return {real.loss + fake.loss, 0.5f * (real.accuracy + fake.accuracy), g.loss};
-    }
+    // The next batch of the epoch's order, labels drawn from U(0.8, 1) and fresh noise, then step_on.
+    StepResult step(const tinygan::ImageSet& data) override;
+    // The step on given batches: real images in [-1, 1] (784 x batch), their labels (1 x batch),
+    // and G's noise (z_dim x batch). step() is this on the batches it draws; tests give their own.
+    StepResult step_on(const Mat& real, const Mat& real_labels, const Mat& noise);
 
     // Images in [0, 1], one per column, from the averaged generator in inference mode.
-    Mat sample(const Mat& noise) const {
-        Generator sampler = generator_;
-        average_->apply_to(sampler);
-        tinygan::update_batch_norm_statistics(sampler, statistics_noise_);
-        return (tinygan::app::predict_in_chunks(sampler, noise).array() * 0.5f + 0.5f).matrix();
-    }
+    Mat sample(const Mat& noise) override;
 
-    void summary(std::ostream& out) const {
-        generator_.summary(out);
-        discriminator_.summary(out);
-    }
-
-    void save(const std::string& path) {
-        tinygan::TensorFile file;
-        state().save(file);
-        file.metadata["format"] = format_name;
-        file.metadata["step"] = std::to_string(steps_done_);
-        file.metadata["epoch_position"] = std::to_string(position_);
-        file.metadata["z_dim"] = std::to_string(config_.z_dim);
-        file.metadata["batch_size"] = std::to_string(config_.batch_size);
-        file.metadata["seed"] = std::to_string(config_.seed);
-        tinygan::save_safetensors(path, file);
-    }
-
-    void load(const std::string& path) { load(tinygan::load_safetensors(path), path); }
-
+    void summary(std::ostream& out) const override;
+    void save(const std::string& path) override;
     // Everything is checked before anything changes.
-    void load(const tinygan::TensorFile& file, const std::string& source) {
-        const Config saved = read_config(file, source);
-        if (saved.z_dim != config_.z_dim || saved.batch_size != config_.batch_size)
-            throw tinygan::DataError(tinygan::detail::concat(source, " was written with --z-dim ", saved.z_dim, " --batch-size ",
-                                                             saved.batch_size, ", but this run uses --z-dim ", config_.z_dim,
-                                                             " --batch-size ", config_.batch_size));
-        const auto step = static_cast<std::int64_t>(tinygan::metadata_u64(file, "step", source));
-        const auto position = static_cast<Index>(tinygan::metadata_u64(file, "epoch_position", source));
-        if (position > steps_per_epoch())
-            throw tinygan::DataError(tinygan::detail::concat(source, " is at batch ", position, " of an epoch of ",
-                                                             steps_per_epoch(), " (another data set?)"));
-        state().load(file, source);
-        order_rng_ = epoch_start_rng_;  // the epoch's order, drawn again from the generator it came from
-        start_epoch();
-        position_ = position;
-        steps_done_ = step;
-    }
+    void load(const tinygan::TensorFile& file, const std::string& source) override;
+    void load(const std::string& path) { load(tinygan::load_safetensors(path), path); }
+    // "Epoch 2/2, batch 120/937 - D Loss: ... - G Loss: ... - D Acc: ...%": the run has real epochs.
+    std::string log_line(std::int64_t step, std::int64_t total_steps, const StepResult& r) const override;
 
-    bool parameters_finite() { return tinygan::all_finite(generator_) && tinygan::all_finite(discriminator_); }
-    std::int64_t steps_done() const { return steps_done_; }
-    Index z_dim() const { return config_.z_dim; }
-    Index batch_size() const { return config_.batch_size; }
-    std::uint64_t seed() const { return config_.seed; }
+    bool parameters_finite() override { return tinygan::all_finite(generator_) && tinygan::all_finite(discriminator_); }
+    std::int64_t steps_done() const override { return steps_done_; }
+    Index z_dim() const override { return config_.z_dim; }
+    Index batch_size() const override { return config_.batch_size; }
+    std::uint64_t seed() const override { return config_.seed; }
     Generator& generator() { return generator_; }
     Discriminator& discriminator() { return discriminator_; }
 
 private:
     // A new random order of the data set (Fisher-Yates), as PyTorch's RandomSampler draws one.
-    void start_epoch() {
-        epoch_start_rng_ = order_rng_;
-        std::iota(order_.begin(), order_.end(), Index(0));
-        for (std::size_t i = order_.size() - 1; i > 0; --i) std::swap(order_[i], order_[order_rng_.uniform_index(i + 1)]);
-        position_ = 0;
-    }
-
+    void start_epoch();
     tinygan::app::GanCheckpoint<Generator, Discriminator> state() {
         return {generator_, discriminator_, g_optimizer_, d_optimizer_, average_,
                 {{"rng", &rng_}, {"epoch_order_rng", &epoch_start_rng_}}};
-    }
-
-    static void require_finite(float loss) {
-        if (!std::isfinite(loss))
-            throw tinygan::NumericError(tinygan::detail::concat("the loss is ", tinygan::detail::number_text(loss),
-                                                                ": the models have diverged; the step was not taken"));
     }
 
     Config config_;

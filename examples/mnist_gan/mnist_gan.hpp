@@ -1,5 +1,5 @@
 // mnist_gan's two recipes on tinygan: their models, their training step and their checkpoint.
-// Shared by the mnist_gan program, its tests and the benchmarks.
+// Shared by the mnist_gan program, its tests and the benchmarks; the command line is mnist_gan_program.hpp.
 //
 // "document" (the default) is the tf.keras MNIST GAN this project started from: z_dim 100;
 // generator Dense(128, relu) -> Dense(784, sigmoid) -> Reshape(28, 28, 1); discriminator Flatten ->
@@ -17,7 +17,8 @@
 // D step on the fakes (label 0), then one G step through the frozen D on fresh noise (label 1).
 #pragma once
 
-#include <tinygan/app/gan_program.hpp>
+#include <tinygan/app/gan.hpp>
+#include <tinygan/app/gan_checkpoint.hpp>
 #include <tinygan/checkpoint.hpp>
 #include <tinygan/gan.hpp>
 #include <tinygan/mnist_idx.hpp>
@@ -122,103 +123,40 @@ inline Config read_config(const tinygan::TensorFile& file, const std::string& pa
 }
 
 // Everything a training run holds: models, optimizers, generator state, preallocated batches.
-// Not copyable or movable: the chained model refers to the two models inside it.
+// Not copyable or movable: the chained model refers to the two models inside it. Its members are
+// compiled once per recipe (explicit instantiations below).
 template <class Recipe>
-class RecipeGan {
+class RecipeGan final : public tinygan::app::Gan {
 public:
     using Generator = decltype(Recipe::make_generator(1, std::declval<tinygan::Rng&>()));
     using Discriminator = decltype(Recipe::make_discriminator(std::declval<tinygan::Rng&>()));
 
-    explicit RecipeGan(const Config& config)
-        : config_(config),
-          rng_(config.seed),
-          discriminator_(Recipe::make_discriminator(rng_)),
-          generator_(Recipe::make_generator(config.z_dim, rng_)),
-          d_optimizer_(discriminator_, Recipe::adam(config.learning_rate)),
-          g_optimizer_(generator_, Recipe::adam(config.learning_rate)),
-          combined_(tinygan::chain(generator_, discriminator_)),
-          real_(image_pixels, config.batch_size),
-          noise_(config.z_dim, config.batch_size),
-          ones_(Mat::Ones(1, config.batch_size)),
-          zeros_(Mat::Zero(1, config.batch_size)) {
-        if constexpr (Recipe::sample_from_average) average_.emplace(generator_, Recipe::average_decay);
-    }
+    explicit RecipeGan(const Config& config);
     RecipeGan(const RecipeGan&) = delete;
     RecipeGan& operator=(const RecipeGan&) = delete;
 
     // One training step; it allocates nothing once the buffers are warm (tests/no_alloc_test.cpp,
     // batch 1 to 256; 2 to 256 with BatchNorm, which needs two samples).
-    StepResult step(const tinygan::ImageSet& data) {
-        if constexpr (Recipe::signed_images)
-            data.sample_batch_signed(real_, rng_);
-        else
-            data.sample_batch(real_, rng_);
-        rng_.fill_normal(noise_);
-        // The fakes stay in the generator's output buffer: nothing touches it until the G step.
-        const Mat& fakes = generator_.predict(noise_);
-        const auto d_real = tinygan::train_on_batch(discriminator_, bce_, d_optimizer_, real_, ones_);
-        const auto d_fake = tinygan::train_on_batch(discriminator_, bce_, d_optimizer_, fakes, zeros_);
-
-        rng_.fill_normal(noise_);
-        tinygan::BatchResult<float> g{};
-        {
-            tinygan::Frozen frozen_discriminator(discriminator_);
-            g = tinygan::train_on_batch(combined_, bce_, g_optimizer_, noise_, ones_);
-        }
-        if (average_) average_->update(generator_);
-        ++steps_done_;
-        return {0.5f * (d_real.loss + d_fake.loss), 0.5f * (d_real.accuracy + d_fake.accuracy), g.loss};
-    }
+    StepResult step(const tinygan::ImageSet& data) override;
 
     // Draws images (one per column, in [0, 1]) for the given noise, in inference mode, from the
     // averaged weights when the recipe has them, without disturbing the training buffers.
-    Mat sample(const Mat& noise) const {
-        Generator sampler = generator_;
-        if (average_) average_->apply_to(sampler);
-        const Mat images = tinygan::app::predict_in_chunks(sampler, noise);
-        if constexpr (Recipe::signed_images)
-            return (images.array() * 0.5f + 0.5f).matrix();
-        else
-            return images;
-    }
+    Mat sample(const Mat& noise) override;
 
-    void summary(std::ostream& out) const {
-        generator_.summary(out);
-        discriminator_.summary(out);
-    }
-
-    void save(const std::string& path) {
-        tinygan::TensorFile file;
-        state().save(file);
-        file.metadata["format"] = format_name;
-        if constexpr (!std::is_same_v<Recipe, DocumentRecipe>) file.metadata["recipe"] = Recipe::name;
-        file.metadata["step"] = std::to_string(steps_done_);
-        file.metadata["z_dim"] = std::to_string(config_.z_dim);
-        file.metadata["batch_size"] = std::to_string(config_.batch_size);
-        file.metadata["seed"] = std::to_string(config_.seed);
-        tinygan::save_safetensors(path, file);
-    }
-
-    // Restores a run saved by save(); refuses a checkpoint of another format, recipe or configuration.
+    void summary(std::ostream& out) const override;
+    void save(const std::string& path) override;
+    // Restores a run saved by save(); refuses a checkpoint of another format, recipe or
+    // configuration. Everything is checked before anything changes, so a refused checkpoint leaves
+    // the run as it was; `source` names the file in errors.
+    void load(const tinygan::TensorFile& file, const std::string& source) override;
     void load(const std::string& path) { load(tinygan::load_safetensors(path), path); }
 
-    // The same from a parsed file; `source` names it in errors. Everything is checked before
-    // anything changes, so a refused checkpoint leaves the run as it was.
-    void load(const tinygan::TensorFile& file, const std::string& source) {
-        require_config(file, source);
-        const auto step = static_cast<std::int64_t>(tinygan::metadata_u64(file, "step", source));
-        state().load(file, source);
-        steps_done_ = step;
-    }
-
-    // False when any parameter of either model is NaN or Inf (training diverged).
-    bool parameters_finite() { return tinygan::all_finite(generator_) && tinygan::all_finite(discriminator_); }
-
-    std::int64_t steps_done() const { return steps_done_; }
+    bool parameters_finite() override { return tinygan::all_finite(generator_) && tinygan::all_finite(discriminator_); }
+    std::int64_t steps_done() const override { return steps_done_; }
+    Index z_dim() const override { return config_.z_dim; }
+    Index batch_size() const override { return config_.batch_size; }
+    std::uint64_t seed() const override { return config_.seed; }
     const Config& config() const { return config_; }
-    Index z_dim() const { return config_.z_dim; }
-    Index batch_size() const { return config_.batch_size; }
-    std::uint64_t seed() const { return config_.seed; }
     Generator& generator() { return generator_; }
     Discriminator& discriminator() { return discriminator_; }
     tinygan::Rng& rng() { return rng_; }
@@ -227,17 +165,7 @@ private:
     tinygan::app::GanCheckpoint<Generator, Discriminator> state() {
         return {generator_, discriminator_, g_optimizer_, d_optimizer_, average_, {{"rng", &rng_}}};
     }
-
-    void require_config(const tinygan::TensorFile& file, const std::string& path) const {
-        const std::string recipe = recipe_of(file, path);
-        if (recipe != Recipe::name)
-            throw tinygan::DataError(path + " was written by the " + recipe + " recipe, but this run uses " + Recipe::name);
-        const Config saved = read_config(file, path);
-        if (saved.z_dim != config_.z_dim || saved.batch_size != config_.batch_size)
-            throw tinygan::DataError(path + " was written with --z-dim " + std::to_string(saved.z_dim) + " --batch-size " +
-                                     std::to_string(saved.batch_size) + ", but this run uses --z-dim " +
-                                     std::to_string(config_.z_dim) + " --batch-size " + std::to_string(config_.batch_size));
-    }
+    void require_config(const tinygan::TensorFile& file, const std::string& path) const;
 
     Config config_;
     tinygan::Rng rng_;
@@ -250,6 +178,51 @@ private:
     Mat real_, noise_, ones_, zeros_;
     std::int64_t steps_done_ = 0;
 };
+
+template <class Recipe>
+RecipeGan<Recipe>::RecipeGan(const Config& config)
+    : config_(config),
+      rng_(config.seed),
+      discriminator_(Recipe::make_discriminator(rng_)),
+      generator_(Recipe::make_generator(config.z_dim, rng_)),
+      d_optimizer_(discriminator_, Recipe::adam(config.learning_rate)),
+      g_optimizer_(generator_, Recipe::adam(config.learning_rate)),
+      combined_(tinygan::chain(generator_, discriminator_)),
+      real_(image_pixels, config.batch_size),
+      noise_(config.z_dim, config.batch_size),
+      ones_(Mat::Ones(1, config.batch_size)),
+      zeros_(Mat::Zero(1, config.batch_size)) {
+    if constexpr (Recipe::sample_from_average) average_.emplace(generator_, Recipe::average_decay);
+}
+
+template <class Recipe>
+StepResult RecipeGan<Recipe>::step(const tinygan::ImageSet& data) {
+    if constexpr (Recipe::signed_images)
+        data.sample_batch_signed(real_, rng_);
+    else
+        data.sample_batch(real_, rng_);
+    rng_.fill_normal(noise_);
+    // The fakes stay in the generator's output buffer: nothing touches it until the G step.
+    const Mat& fakes = generator_.predict(noise_);
+    const auto d_real = tinygan::train_on_batch(discriminator_, bce_, d_optimizer_, real_, ones_);
+    const auto d_fake = tinygan::train_on_batch(discriminator_, bce_, d_optimizer_, fakes, zeros_);
+
+    rng_.fill_normal(noise_);
+    tinygan::BatchResult<float> g{};
+    {
+        tinygan::Frozen frozen_discriminator(discriminator_);
+        g = tinygan::train_on_batch(combined_, bce_, g_optimizer_, noise_, ones_);
+    }
+    if (average_) average_->update(generator_);
+    ++steps_done_;
+    return {0.5f * (d_real.loss + d_fake.loss), 0.5f * (d_real.accuracy + d_fake.accuracy), g.loss};
+}
+
+// Compiled once each: the construction and the step in document.cpp and keras_gan.cpp, sampling and
+// checkpoints (mnist_gan_io.hpp) in document_io.cpp and keras_gan_io.cpp, so that each unit stays
+// quick to compile. A file that includes this one only links them.
+extern template class RecipeGan<DocumentRecipe>;
+extern template class RecipeGan<KerasGanRecipe>;
 
 using Gan = RecipeGan<DocumentRecipe>;
 using KerasGan = RecipeGan<KerasGanRecipe>;

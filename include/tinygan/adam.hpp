@@ -8,12 +8,14 @@
 
 #include "config.hpp"
 #include "error.hpp"
-#include "parallel.hpp"
+#include "detail/worker_pool.hpp"
+#include "layer_concept.hpp"
 #include "parameter.hpp"
 
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <string>
 #include <type_traits>
 #include <vector>
 
@@ -48,6 +50,7 @@ public:
                 v_.push_back(M::Zero(p.value.rows(), p.value.cols()));
                 stored_shapes_.push_back(p.stored_shape);
             });
+            tensor_names_ = trainable_names(model);
             if (m_.empty()) throw ArgumentError("Adam was given a model with no trainable parameters");
         }
     }
@@ -133,26 +136,60 @@ private:
             throw ArgumentError(detail::concat("Adam epsilon must be a positive number, got ", o.epsilon));
     }
 
+    // The trainable tensors' names, "dense_1.kernel" in a Sequential, "kernel" in a lone layer:
+    // for messages only.
+    template <class Model>
+    static std::vector<std::string> trainable_names(Model& model) {
+        std::vector<std::string> names;
+        auto add = [&](const std::string& name, const Parameter<Scalar>& p) {
+            if (p.trainable) names.push_back(name);
+        };
+        if constexpr (detail::has_named_parameters<Model>::value)
+            model.for_each_named_parameter(add);
+        else
+            model.for_each_parameter([&](const Parameter<Scalar>& p) { add(p.name, p); });
+        return names;
+    }
+
+    // Checked at every step without allocating; the message is built only when it fails.
     template <class Model>
     void require_matching(Model& model) const {
         std::size_t k = 0;
-        bool shapes_match = true;
+        std::size_t first_difference = m_.size();  // none
         model.for_each_parameter([&](const Parameter<Scalar>& p) {
             if (!p.trainable) return;
-            shapes_match =
-                shapes_match && k < m_.size() && m_[k].rows() == p.value.rows() && m_[k].cols() == p.value.cols();
+            const bool same = k < m_.size() && m_[k].rows() == p.value.rows() && m_[k].cols() == p.value.cols();
+            if (!same && first_difference == m_.size()) first_difference = k;
             ++k;
         });
-        if (k != m_.size() || !shapes_match)
-            throw ArgumentError(detail::concat(
-                "this Adam was built for ", m_.size(), " trainable parameter tensors but the model passed to step() has ",
-                k, (shapes_match ? "" : " (or their shapes differ)"),
-                "; freeze the parts it should not train (tinygan::Frozen) or build it for this model"));
+        if (k == m_.size() && first_difference == m_.size()) return;
+        std::string difference;
+        if (first_difference < m_.size()) {
+            std::size_t j = 0;
+            std::string found;
+            Index rows = 0, cols = 0;
+            const std::vector<std::string> names = trainable_names(model);
+            model.for_each_parameter([&](const Parameter<Scalar>& p) {
+                if (!p.trainable) return;
+                if (j == first_difference) rows = p.value.rows(), cols = p.value.cols();
+                ++j;
+            });
+            difference = detail::concat("; trainable tensor ", first_difference, " differs: this Adam's is ",
+                                        tensor_names_[first_difference], " (", m_[first_difference].rows(), " x ",
+                                        m_[first_difference].cols(), "), the model's is ", names[first_difference], " (",
+                                        rows, " x ", cols, ")");
+        } else {
+            difference = detail::concat(" (the first ", std::min(k, m_.size()), " match)");
+        }
+        throw ArgumentError(detail::concat(
+            "this Adam was built for ", m_.size(), " trainable parameter tensors but the model passed to step() has ", k,
+            difference, "; freeze the parts it should not train (tinygan::Frozen) or build it for this model"));
     }
 
     AdamOptions options_;
     std::vector<M> m_, v_;
     std::vector<StoredShape> stored_shapes_;
+    std::vector<std::string> tensor_names_;  // for messages
     std::int64_t iterations_ = 0;
 };
 

@@ -9,7 +9,7 @@
 
 #include "config.hpp"
 #include "error.hpp"
-#include "parallel.hpp"
+#include "detail/worker_pool.hpp"
 #include "parameter.hpp"
 
 #include <algorithm>

@@ -1,7 +1,9 @@
-// Frozen: Keras' `model.trainable = False` for the lifetime of a guard. Each layer's own flag is
-// restored afterwards, so a layer frozen beforehand stays frozen:
+// Frozen: Keras' `model.trainable = False` for the lifetime of a guard. Each layer's own flag, in
+// nested models too, is restored afterwards, so a layer frozen beforehand stays frozen:
 //     { Frozen frozen_d(discriminator); train_on_batch(gan, ...); }   // D does not learn here
 #pragma once
+
+#include "layer_concept.hpp"
 
 #include <array>
 #include <cstddef>
@@ -12,18 +14,20 @@ template <class Model>
 class Frozen {
 public:
     explicit Frozen(Model& model) : model_(model) {
-        model_.for_each_layer([&](const auto& layer, auto index) { was_trainable_[index] = layer.trainable(); });
+        std::size_t k = 0;
+        detail::for_each_leaf_layer(model_, [&](const auto& layer) { was_trainable_[k++] = layer.trainable(); });
         model_.trainable(false);
     }
     ~Frozen() {
-        model_.for_each_layer([&](auto& layer, auto index) { layer.trainable(was_trainable_[index]); });
+        std::size_t k = 0;
+        detail::for_each_leaf_layer(model_, [&](auto& layer) { layer.trainable(was_trainable_[k++]); });
     }
     Frozen(const Frozen&) = delete;
     Frozen& operator=(const Frozen&) = delete;
 
 private:
     Model& model_;
-    std::array<bool, Model::size> was_trainable_{};
+    std::array<bool, detail::leaf_layer_count<Model>::value> was_trainable_{};  // one per layer, nested ones opened up
 };
 
 }  // namespace tinygan

@@ -7,7 +7,9 @@
 #include "parameter.hpp"
 
 #include <optional>
+#include <cstddef>
 #include <string>
+#include <tuple>
 #include <type_traits>
 #include <utility>
 
@@ -59,6 +61,11 @@ struct AnyParameterVisitor {
     void operator()(const Parameter<Scalar>&) const {}
 };
 
+template <class Scalar>
+struct AnyNamedParameterVisitor {
+    void operator()(const std::string&, const Parameter<Scalar>&) const {}
+};
+
 #define TINYGAN_DETECT_MEMBER(trait, expression)                        \
     template <class L, class = void>                                    \
     struct trait : std::false_type {};                                  \
@@ -83,6 +90,8 @@ TINYGAN_DETECT_MEMBER(has_parameter_count, std::declval<const L&>().parameter_co
 TINYGAN_DETECT_MEMBER(has_trainable_flag, (std::declval<const L&>().trainable(), std::declval<L&>().trainable(true)))
 TINYGAN_DETECT_MEMBER(has_training_mode, std::declval<L&>().set_training(true))
 TINYGAN_DETECT_MEMBER(has_build, std::declval<L&>().build(std::declval<const Shape&>()))
+TINYGAN_DETECT_MEMBER(has_named_parameters,
+                      std::declval<L&>().for_each_named_parameter(AnyNamedParameterVisitor<typename L::Scalar>{}))
 
 #undef TINYGAN_DETECT_MEMBER
 
@@ -103,6 +112,33 @@ struct layer_members<L, true> {
     static constexpr bool all = forward && backward && for_each_parameter && output_shape && input_mismatch &&
                                 declared_input_shape && type_name && description && parameter_count && trainable;
 };
+
+// A model made of layers (Sequential) names them in `using layer_types = std::tuple<Layers...>;`.
+template <class L, class = void>
+struct is_model : std::false_type {};
+template <class L>
+struct is_model<L, std::void_t<typename L::layer_types>> : std::true_type {};
+
+// How many layers a model holds once nested models are opened up (1 for a plain layer).
+template <class L, class = void>
+struct leaf_layer_count : std::integral_constant<std::size_t, 1> {};
+template <class Tuple>
+struct leaf_layers_of;
+template <class... Layers>
+struct leaf_layers_of<std::tuple<Layers...>>
+    : std::integral_constant<std::size_t, (std::size_t(0) + ... + leaf_layer_count<std::decay_t<Layers>>::value)> {};
+template <class L>
+struct leaf_layer_count<L, std::void_t<typename L::layer_types>> : leaf_layers_of<typename L::layer_types> {};
+
+// f(layer) for every layer of `layer` that is not itself a model, nested models opened up, in
+// order (a plain layer is its own only leaf).
+template <class L, class F>
+void for_each_leaf_layer(L& layer, F&& f) {
+    if constexpr (is_model<std::decay_t<L>>::value)
+        layer.for_each_layer([&](auto& inner, auto) { for_each_leaf_layer(inner, f); });
+    else
+        f(layer);
+}
 
 // Selects training or inference mode in a layer that has one; nothing for the others.
 template <class L>

@@ -133,7 +133,8 @@ public:
                 } else {
                     if (stream_.avail_in > 0)
                         throw DataError(concat(name_, " is not valid gzip data: ", stream_.avail_in,
-                                               " bytes of garbage after the compressed data"));
+                                               stream_.avail_in == 1 ? " byte" : " bytes",
+                                               " of garbage after the compressed data"));
                     finished_ = true;
                 }
             } else if (status == Z_BUF_ERROR && stream_.avail_in == 0) {

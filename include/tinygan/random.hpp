@@ -125,4 +125,16 @@ void glorot_uniform(Eigen::MatrixBase<Derived>& kernel, Rng& rng) {
     rng.fill_uniform(kernel, static_cast<Scalar>(-limit), static_cast<Scalar>(limit));
 }
 
+// The tag that asks a layer for all-zero weights, as Keras' `kernel_initializer="zeros"`:
+// Dense<float>(784, 128, zero_init). For a model whose weights are about to be loaded; a model
+// trained from zeros never breaks the symmetry between its units, so layers with weights take an
+// Rng unless they are given this tag explicitly.
+struct ZeroInit {};
+inline constexpr ZeroInit zero_init{};
+
+namespace detail {
+template <class>
+inline constexpr bool dependent_false = false;
+}  // namespace detail
+
 }  // namespace tinygan

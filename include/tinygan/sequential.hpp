@@ -72,6 +72,7 @@ class Sequential {
 public:
     using Scalar = ScalarType;
     using M = Matrix<Scalar>;
+    using layer_types = std::tuple<Layers...>;
     static constexpr std::size_t size = sizeof...(Layers);
 
     explicit Sequential(Layers... layers) : layers_(std::forward<Layers>(layers)...) { infer_shapes(); }
@@ -249,11 +250,16 @@ private:
 
     // Walks the layers once at construction: each must accept what the previous one produces.
     void infer_shapes() {
+        using First = std::decay_t<std::tuple_element_t<0, std::tuple<Layers...>>>;
         const auto first_input = std::get<0>(layers_).declared_input_shape();
-        if (!first_input)
+        if (!first_input) {
+            // A layer that needs the whole image shape (a convolution) learns it from a Reshape.
+            const char* hint = detail::has_build<First>::value
+                                   ? "put Reshape({height, width, channels}) before it, e.g. Reshape<float>({28, 28, 1})"
+                                   : "begin with a layer that declares it, e.g. Dense(in, out) or Flatten({28, 28, 1})";
             throw ArgumentError(detail::concat("the first layer of a Sequential (", std::get<0>(layers_).description(),
-                                               ") must declare its input size (e.g. Dense(in, out) or "
-                                               "Flatten({28, 28, 1}))"));
+                                               ") does not know the model's input shape: ", hint));
+        }
         shapes_.assign(1, *first_input);
         std::string previous = "the model input";
         detail::tuple_for_each(layers_, [&](auto& layer, auto index) {

@@ -6,7 +6,8 @@
 
 #include "adam.hpp"
 #include "config.hpp"
-#include "detail/denormals.hpp"
+#include "detail/build_check.hpp"
+#include "denormals.hpp"
 #include "error.hpp"
 #include "loss.hpp"
 #include "sequential.hpp"
@@ -22,6 +23,15 @@ struct BatchResult {
 };
 
 namespace detail {
+
+// T, in a position where a template argument is not deduced: the Scalar comes from the model, and
+// an Eigen expression converts to the matrix instead of failing deduction.
+template <class T>
+struct SameType {
+    using type = T;
+};
+template <class T>
+using Same = typename SameType<T>::type;
 
 // Throws NumericError naming the first NaN or Inf entry of m. The scan is one vectorized sum of
 // m * 0, which is NaN exactly when an entry is NaN or Inf (Eigen's allFinite() tests entry by
@@ -97,8 +107,12 @@ void backpropagate_loss(Model& model, const SoftmaxCrossEntropy<Scalar>& loss, c
 // Loss and accuracy for one batch (binary accuracy for BinaryCrossEntropy, categorical for
 // SoftmaxCrossEntropy), leaving the loss's gradient in loss.gradient(). Runs the model in its
 // current mode; train_on_batch selects training mode first.
+//
+// x and y are matrices of the model's Scalar; an Eigen expression (Matrix<float>::Ones(1, 32)) is
+// evaluated into a temporary matrix first, which allocates: pass matrices in a hot loop.
 template <class Model, class Loss, class Scalar = typename Model::Scalar>
-BatchResult<Scalar> test_on_batch(Model& model, Loss& loss, const Matrix<Scalar>& x, const Matrix<Scalar>& y) {
+BatchResult<Scalar> test_on_batch(Model& model, Loss& loss, const detail::Same<Matrix<Scalar>>& x,
+                                  const detail::Same<Matrix<Scalar>>& y) {
     detail::require_valid_batch(x, y);
     return detail::evaluate_loss(model, loss, model.forward(x), y);
 }
@@ -109,9 +123,10 @@ BatchResult<Scalar> test_on_batch(Model& model, Loss& loss, const Matrix<Scalar>
 // throws before the optimizer changes anything. Denormal floats are flushed to zero during the
 // step, as TensorFlow does.
 template <class Model, class Loss, class Optimizer, class Scalar = typename Model::Scalar>
-BatchResult<Scalar> train_on_batch(Model& model, Loss& loss, Optimizer& optimizer, const Matrix<Scalar>& x,
-                                   const Matrix<Scalar>& y) {
-    const detail::ScopedFlushDenormals flush_denormals;  // as TensorFlow trains; see denormals.hpp
+BatchResult<Scalar> train_on_batch(Model& model, Loss& loss, Optimizer& optimizer, const detail::Same<Matrix<Scalar>>& x,
+                                   const detail::Same<Matrix<Scalar>>& y) {
+    detail::warn_once_if_unoptimized();
+    const ScopedFlushDenormals flush_denormals;  // as TensorFlow trains; see denormals.hpp
     detail::require_valid_batch(x, y);  // before anything changes, the mode included
     detail::set_training_mode(model, true);
     const BatchResult<Scalar> result = detail::evaluate_loss(model, loss, model.forward(x), y);

@@ -2,7 +2,7 @@
 #include <tinygan/gan.hpp>
 
 int main() {
-    tinygan::Dense<float> layer(2, 2);
+    tinygan::Dense<float> layer(2, 2, tinygan::zero_init);
     tinygan::Adam<double> adam(layer);
     return static_cast<int>(adam.iterations());
 }

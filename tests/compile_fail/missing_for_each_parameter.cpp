@@ -19,6 +19,6 @@ struct Doubler {
 };
 
 int main() {
-    auto model = tinygan::make_sequential("m", tinygan::Dense<float>(2, 2), Doubler{});
+    auto model = tinygan::make_sequential("m", tinygan::Dense<float>(2, 2, tinygan::zero_init), Doubler{});
     return static_cast<int>(model.parameter_count());
 }

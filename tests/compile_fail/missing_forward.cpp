@@ -6,6 +6,6 @@ struct NoForward : tinygan::ReLU<float> {
 };
 
 int main() {
-    auto model = tinygan::make_sequential("m", tinygan::Dense<float>(2, 2), NoForward{});
+    auto model = tinygan::make_sequential("m", tinygan::Dense<float>(2, 2, tinygan::zero_init), NoForward{});
     return static_cast<int>(model.parameter_count());
 }

@@ -4,6 +4,6 @@
 struct NoScalar {};
 
 int main() {
-    auto model = tinygan::Sequential<float, tinygan::Dense<float>, NoScalar>(tinygan::Dense<float>(2, 2), NoScalar{});
+    auto model = tinygan::Sequential<float, tinygan::Dense<float>, NoScalar>(tinygan::Dense<float>(2, 2, tinygan::zero_init), NoScalar{});
     return static_cast<int>(model.parameter_count());
 }

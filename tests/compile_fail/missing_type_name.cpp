@@ -6,6 +6,6 @@ struct NoTypeName : tinygan::ReLU<float> {
 };
 
 int main() {
-    auto model = tinygan::make_sequential("m", tinygan::Dense<float>(2, 2), NoTypeName{});
+    auto model = tinygan::make_sequential("m", tinygan::Dense<float>(2, 2, tinygan::zero_init), NoTypeName{});
     return static_cast<int>(model.parameter_count());
 }

@@ -2,6 +2,6 @@
 #include <tinygan/gan.hpp>
 
 int main() {
-    auto model = tinygan::make_sequential("m", tinygan::Dense<float>(2, 2), tinygan::ReLU<double>{});
+    auto model = tinygan::make_sequential("m", tinygan::Dense<float>(2, 2, tinygan::zero_init), tinygan::ReLU<double>{});
     return static_cast<int>(model.parameter_count());
 }

@@ -15,10 +15,11 @@
 #pragma once
 
 #include "../config.hpp"
-#include "../parallel.hpp"
+#include "worker_pool.hpp"
 
 #include <algorithm>
 #include <cstddef>
+#include <utility>
 
 #ifndef TINYGAN_GEMM_TILE_ROWS
 #define TINYGAN_GEMM_TILE_ROWS 96  // bench/README.md compares tiles with one big product
@@ -41,13 +42,44 @@ Index gemm_tile_cols(Index depth, Index cols) {
     return std::max<Index>(16, fitting / 16 * 16);
 }
 
-// dst (+)= lhs * rhs, where dst is rows [first_row, first_row + lhs.rows()) of a product with
-// total_rows rows; the row tiles align to the whole product. With accumulate, the product is added
-// to what dst holds (Eigen's `=` zero-fills dst first, one more pass over it).
-template <class Dst, class Lhs, class Rhs>
-void multiply_in_tiles(Dst&& dst, const Lhs& lhs, const Rhs& rhs, Index first_row, Index total_rows,
-                       bool accumulate = false) {
-    using Scalar = typename Lhs::Scalar;
+// Every product goes through these few view types: a column-major Map with an outer stride, or
+// its transpose. Blocks, middleRows and transposes of them all become one of these, so a program
+// instantiates Eigen's product machinery once per scalar and transposition instead of once per
+// expression type (most of a test file's compile time; bench/README.md). The views reference the
+// same memory with the same strides, so Eigen runs the same kernels on the same blocks: the
+// numbers are unchanged.
+template <class Scalar>
+using ConstView = Eigen::Map<const Matrix<Scalar>, 0, Eigen::OuterStride<>>;
+template <class Scalar>
+using MutableView = Eigen::Map<Matrix<Scalar>, 0, Eigen::OuterStride<>>;
+
+// A column-major operand as a view; a row-major one (a transpose, or a block of one) as the
+// transpose of a view of the same memory.
+template <class Derived>
+auto view_of(const Eigen::MatrixBase<Derived>& m) {
+    using Scalar = typename Derived::Scalar;
+    TINYGAN_ASSERT(m.derived().innerStride() == 1);
+    if constexpr (bool(Derived::Flags & Eigen::RowMajorBit))
+        return Eigen::Transpose<const ConstView<Scalar>>(
+            ConstView<Scalar>(m.derived().data(), m.cols(), m.rows(), Eigen::OuterStride<>(m.derived().outerStride())));
+    else
+        return ConstView<Scalar>(m.derived().data(), m.rows(), m.cols(), Eigen::OuterStride<>(m.derived().outerStride()));
+}
+template <class Derived>
+MutableView<typename Derived::Scalar> mutable_view_of(Eigen::MatrixBase<Derived>&& m) {
+    static_assert(!(Derived::Flags & Eigen::RowMajorBit), "tinygan: products write column-major results");
+    TINYGAN_ASSERT(m.derived().innerStride() == 1);
+    return {m.derived().data(), m.rows(), m.cols(), Eigen::OuterStride<>(m.derived().outerStride())};
+}
+template <class Derived>
+MutableView<typename Derived::Scalar> mutable_view_of(Eigen::MatrixBase<Derived>& m) {
+    return mutable_view_of(std::move(m));
+}
+
+// The tiled product over views (see multiply_in_tiles).
+template <class Scalar, class Lhs, class Rhs>
+void multiply_views_in_tiles(MutableView<Scalar> dst, const Lhs& lhs, const Rhs& rhs, Index first_row,
+                             Index total_rows, bool accumulate) {
     const Index rows = lhs.rows(), depth = lhs.cols(), cols = rhs.cols(), tile_rows = gemm_tile_rows(total_rows);
     const Index tile_cols = gemm_tile_cols<Scalar>(std::min(gemm_tile_depth, depth), cols);
     for (Index c = 0; c < cols; c += tile_cols) {
@@ -71,6 +103,18 @@ void multiply_in_tiles(Dst&& dst, const Lhs& lhs, const Rhs& rhs, Index first_ro
     }
 }
 
+// dst (+)= lhs * rhs, where dst is rows [first_row, first_row + lhs.rows()) of a product with
+// total_rows rows; the row tiles align to the whole product. With accumulate, the product is added
+// to what dst holds (Eigen's `=` zero-fills dst first, one more pass over it). Operands are
+// column-major matrices, blocks of them, or transposes of those.
+template <class Dst, class Lhs, class Rhs>
+void multiply_in_tiles(Dst&& dst, const Lhs& lhs, const Rhs& rhs, Index first_row, Index total_rows,
+                       bool accumulate = false) {
+    using Scalar = typename Lhs::Scalar;
+    multiply_views_in_tiles<Scalar>(mutable_view_of(std::forward<Dst>(dst)), view_of(lhs), view_of(rhs), first_row,
+                                    total_rows, accumulate);
+}
+
 // dst (+)= lhs * rhs for products with many columns (convolutions: a column per output pixel),
 // split between threads by column tiles. The tiles depend only on the product's shape, so the
 // numbers do not depend on the thread count.
@@ -85,3 +129,25 @@ void multiply_columns_in_parallel(Dst&& dst, const Lhs& lhs, const Rhs& rhs, boo
 }
 
 }  // namespace tinygan::detail
+
+// With TINYGAN_SEPARATE_COMPILATION, the products are compiled once, in the translation unit that
+// includes <tinygan/implementation.hpp>, instead of in every unit that trains a model: Eigen's
+// product kernels are most of what such a unit costs to compile (bench/README.md, "Build cost").
+#ifdef TINYGAN_SEPARATE_COMPILATION
+#define TINYGAN_DECLARE_PRODUCTS(prefix, S)                                                                         \
+    prefix template void multiply_views_in_tiles<S, ConstView<S>, ConstView<S>>(                                    \
+        MutableView<S>, const ConstView<S>&, const ConstView<S>&, Index, Index, bool);                              \
+    prefix template void multiply_views_in_tiles<S, Eigen::Transpose<const ConstView<S>>, ConstView<S>>(            \
+        MutableView<S>, const Eigen::Transpose<const ConstView<S>>&, const ConstView<S>&, Index, Index, bool);      \
+    prefix template void multiply_views_in_tiles<S, ConstView<S>, Eigen::Transpose<const ConstView<S>>>(            \
+        MutableView<S>, const ConstView<S>&, const Eigen::Transpose<const ConstView<S>>&, Index, Index, bool);      \
+    prefix template void multiply_views_in_tiles<S, Eigen::Transpose<const ConstView<S>>,                           \
+                                                 Eigen::Transpose<const ConstView<S>>>(                              \
+        MutableView<S>, const Eigen::Transpose<const ConstView<S>>&, const Eigen::Transpose<const ConstView<S>>&,   \
+        Index, Index, bool);
+
+namespace tinygan::detail {
+TINYGAN_DECLARE_PRODUCTS(extern, float)
+TINYGAN_DECLARE_PRODUCTS(extern, double)
+}  // namespace tinygan::detail
+#endif

@@ -9,7 +9,6 @@
 #pragma once
 
 #include "../config.hpp"
-#include "../error.hpp"
 
 #include <algorithm>
 #include <cstring>

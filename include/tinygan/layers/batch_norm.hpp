@@ -16,6 +16,7 @@
 
 #include "../config.hpp"
 #include "../error.hpp"
+#include "../layer_concept.hpp"
 #include "../parameter.hpp"
 
 #include <cmath>
@@ -172,9 +173,10 @@ private:
 // in inference mode, ready to predict.
 template <class Model>
 void update_batch_norm_statistics(Model& model, const Matrix<typename Model::Scalar>& x) {
+    using Norm = BatchNorm<typename Model::Scalar>;
     std::vector<double> momenta;
-    model.for_each_layer([&](auto& layer, auto) {
-        if constexpr (std::is_same_v<std::decay_t<decltype(layer)>, BatchNorm<typename Model::Scalar>>) {
+    detail::for_each_leaf_layer(model, [&](auto& layer) {  // nested models' BatchNorms too
+        if constexpr (std::is_same_v<std::decay_t<decltype(layer)>, Norm>) {
             momenta.push_back(layer.options().momentum);
             layer.set_momentum(0);
         }
@@ -183,8 +185,8 @@ void update_batch_norm_statistics(Model& model, const Matrix<typename Model::Sca
     model.forward(x);
     model.set_training(false);
     std::size_t k = 0;
-    model.for_each_layer([&](auto& layer, auto) {
-        if constexpr (std::is_same_v<std::decay_t<decltype(layer)>, BatchNorm<typename Model::Scalar>>) layer.set_momentum(momenta[k++]);
+    detail::for_each_leaf_layer(model, [&](auto& layer) {
+        if constexpr (std::is_same_v<std::decay_t<decltype(layer)>, Norm>) layer.set_momentum(momenta[k++]);
     });
 }
 

@@ -5,17 +5,19 @@
 // input's patches. W's column-major bytes are Keras' kernel, [kh, kw, in, out] row-major, which is
 // how checkpoints store it; PyTorch's Conv2d.weight [out, in, kh, kw] is the same tensor permuted.
 //
-// Images are samples of shape (H, W, C): the layer learns H and W from the shape before it when a
-// Sequential is built (build), or from the input shape given to its constructor.
+// Images are samples of shape (H, W, C): the layer learns H, W and C from the shape before it when
+// a Sequential is built (build). First in a Sequential, it needs that shape declared before it:
+// make_sequential("d", Reshape<float>({28, 28, 1}), Conv2D<float>(1, 64, 4, {2, 1}, rng), ...).
 #pragma once
 
 #include "../config.hpp"
 #include "../detail/gemm_tiles.hpp"
 #include "../detail/im2col.hpp"
 #include "../error.hpp"
-#include "../parallel.hpp"
+#include "../detail/worker_pool.hpp"
 #include "../parameter.hpp"
 #include "../random.hpp"
+#include "conv_options.hpp"
 
 #include <cmath>
 #include <optional>
@@ -23,58 +25,20 @@
 
 namespace tinygan {
 
-struct ConvOptions {
-    Index stride = 1;
-    Index padding = 0;
-    bool use_bias = true;
-};
-
-// How init() draws a convolution's weights: Keras' glorot-uniform kernel and zero bias, or
-// PyTorch's default (kaiming-uniform with a = sqrt(5): U(-1/sqrt(fan_in), 1/sqrt(fan_in)) for the
-// kernel and the bias, fan_in as PyTorch counts it).
-enum class ConvInit { keras, pytorch };
-
-namespace detail {
-
-inline void require_conv_arguments(const char* layer, Index in_channels, Index out_channels, Index kernel,
-                                   const ConvOptions& o) {
-    if (in_channels <= 0 || out_channels <= 0 || kernel <= 0 || o.stride <= 0 || o.padding < 0)
-        throw ArgumentError(concat(layer, " needs positive channels, kernel and stride and a padding >= 0, got in_channels=",
-                                   in_channels, " out_channels=", out_channels, " kernel=", kernel, " stride=", o.stride,
-                                   " padding=", o.padding));
-}
-
-// Glorot-uniform for a convolution kernel, as Keras initialises it: fan_in = k*k*in, fan_out = k*k*out.
-template <class Scalar>
-void glorot_uniform_conv(Matrix<Scalar>& kernel, Index receptive_field, Index in_channels, Index out_channels, Rng& rng) {
-    const double limit = std::sqrt(6.0 / static_cast<double>(receptive_field * (in_channels + out_channels)));
-    rng.fill_uniform(kernel, static_cast<Scalar>(-limit), static_cast<Scalar>(limit));
-}
-
-// The weights of a convolution as `how` draws them; PyTorch's fan_in is given by the layer.
-template <class Scalar>
-void init_conv(ConvInit how, Matrix<Scalar>& kernel, Matrix<Scalar>& bias, Index receptive_field, Index fan_in_channels,
-               Index fan_out_channels, Index pytorch_fan_in, Rng& rng) {
-    if (how == ConvInit::keras) {
-        glorot_uniform_conv(kernel, receptive_field, fan_in_channels, fan_out_channels, rng);
-        bias.setZero();
-        return;
-    }
-    const auto bound = static_cast<Scalar>(1 / std::sqrt(static_cast<double>(pytorch_fan_in)));
-    rng.fill_uniform(kernel, -bound, bound);
-    rng.fill_uniform(bias, -bound, bound);
-}
-
-}  // namespace detail
-
 template <class ScalarType>
 class Conv2D {
 public:
     using Scalar = ScalarType;
     using M = Matrix<Scalar>;
 
-    // Zero weights; call init(rng) for Keras' initialisation.
-    Conv2D(Index in_channels, Index out_channels, Index kernel, ConvOptions options = {})
+    // Initialised as `how` says: Keras' defaults unless asked for PyTorch's.
+    Conv2D(Index in_channels, Index out_channels, Index kernel, ConvOptions options, Rng& rng, ConvInit how = ConvInit::keras)
+        : Conv2D(in_channels, out_channels, kernel, options, zero_init) {
+        init(rng, how);
+    }
+
+    // All-zero weights, asked for explicitly (weights about to be loaded); init(rng) draws them later.
+    Conv2D(Index in_channels, Index out_channels, Index kernel, ConvOptions options, ZeroInit)
         : kernel_size_(kernel), options_(options) {
         detail::require_conv_arguments("Conv2D", in_channels, out_channels, kernel, options);
         W_ = M::Zero(out_channels, kernel * kernel * in_channels);
@@ -82,10 +46,13 @@ public:
         b_ = M::Zero(out_channels, 1);
         db_ = M::Zero(out_channels, 1);
     }
-    // Initialised as `how` says: Keras' defaults unless asked for PyTorch's.
-    Conv2D(Index in_channels, Index out_channels, Index kernel, ConvOptions options, Rng& rng, ConvInit how = ConvInit::keras)
-        : Conv2D(in_channels, out_channels, kernel, options) {
-        init(rng, how);
+
+    // Without an Rng the weights would be zeros and never break symmetry: refused at compile time.
+    template <class Missing = void>
+    Conv2D(Index, Index, Index, ConvOptions = {}) {
+        static_assert(detail::dependent_false<Missing>,
+                      "tinygan: Conv2D(in, out, kernel, options) needs an Rng to draw its weights: "
+                      "Conv2D(in, out, kernel, options, rng); Conv2D(in, out, kernel, options, zero_init) for zeros");
     }
 
     // PyTorch's Conv2d counts fan_in as in * k * k.

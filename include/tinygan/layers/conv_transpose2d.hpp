@@ -14,10 +14,10 @@
 #include "../detail/gemm_tiles.hpp"
 #include "../detail/im2col.hpp"
 #include "../error.hpp"
-#include "../parallel.hpp"
+#include "../detail/worker_pool.hpp"
 #include "../parameter.hpp"
 #include "../random.hpp"
-#include "conv2d.hpp"
+#include "conv_options.hpp"
 
 #include <optional>
 #include <string>
@@ -30,9 +30,17 @@ public:
     using Scalar = ScalarType;
     using M = Matrix<Scalar>;
 
-    // Zero weights; call init(rng) for Keras' initialisation. output_padding (< stride) adds rows
-    // and columns at the bottom and right, as PyTorch's output_padding does.
-    ConvTranspose2D(Index in_channels, Index out_channels, Index kernel, ConvOptions options = {}, Index output_padding = 0)
+    // Initialised as `how` says: Keras' defaults unless asked for PyTorch's. output_padding
+    // (< stride) adds rows and columns at the bottom and right, as PyTorch's output_padding does.
+    ConvTranspose2D(Index in_channels, Index out_channels, Index kernel, ConvOptions options, Rng& rng,
+                    ConvInit how = ConvInit::keras, Index output_padding = 0)
+        : ConvTranspose2D(in_channels, out_channels, kernel, options, zero_init, output_padding) {
+        init(rng, how);
+    }
+
+    // All-zero weights, asked for explicitly (weights about to be loaded); init(rng) draws them later.
+    ConvTranspose2D(Index in_channels, Index out_channels, Index kernel, ConvOptions options, ZeroInit,
+                    Index output_padding = 0)
         : kernel_size_(kernel), options_(options), output_padding_(output_padding) {
         detail::require_conv_arguments("ConvTranspose2D", in_channels, out_channels, kernel, options);
         if (output_padding < 0 || output_padding >= options.stride)
@@ -42,10 +50,14 @@ public:
         b_ = M::Zero(out_channels, 1);
         db_ = M::Zero(out_channels, 1);
     }
-    ConvTranspose2D(Index in_channels, Index out_channels, Index kernel, ConvOptions options, Rng& rng,
-                    ConvInit how = ConvInit::keras, Index output_padding = 0)
-        : ConvTranspose2D(in_channels, out_channels, kernel, options, output_padding) {
-        init(rng, how);
+
+    // Without an Rng the weights would be zeros and never break symmetry: refused at compile time.
+    template <class Missing = void>
+    ConvTranspose2D(Index, Index, Index, ConvOptions = {}) {
+        static_assert(detail::dependent_false<Missing>,
+                      "tinygan: ConvTranspose2D(in, out, kernel, options) needs an Rng to draw its weights: "
+                      "ConvTranspose2D(in, out, kernel, options, rng); ConvTranspose2D(in, out, kernel, options, "
+                      "zero_init) for zeros");
     }
 
     // Keras' Conv2DTranspose: glorot-uniform with fan_in k*k*out, fan_out k*k*in, zero bias.

@@ -4,7 +4,7 @@
 
 #include "../config.hpp"
 #include "../detail/gemm_tiles.hpp"
-#include "../parallel.hpp"
+#include "../detail/worker_pool.hpp"
 #include "../error.hpp"
 #include "../parameter.hpp"
 #include "../random.hpp"
@@ -20,8 +20,11 @@ public:
     using Scalar = ScalarType;
     using M = Matrix<Scalar>;
 
-    // Zero weights; call init(rng) for Keras' initialisation.
-    Dense(Index in_features, Index out_features) {
+    // Keras defaults: glorot-uniform kernel, zero bias.
+    Dense(Index in_features, Index out_features, Rng& rng) : Dense(in_features, out_features, zero_init) { init(rng); }
+
+    // All-zero weights, asked for explicitly (weights about to be loaded); init(rng) draws them later.
+    Dense(Index in_features, Index out_features, ZeroInit) {
         if (in_features <= 0 || out_features <= 0)
             throw ArgumentError(detail::concat("Dense needs positive sizes, got in_features=", in_features,
                                                " out_features=", out_features));
@@ -31,8 +34,13 @@ public:
         db_ = M::Zero(out_features, 1);
     }
 
-    // Keras defaults: glorot-uniform kernel, zero bias.
-    Dense(Index in_features, Index out_features, Rng& rng) : Dense(in_features, out_features) { init(rng); }
+    // Without an Rng the weights would be zeros and never break symmetry: refused at compile time.
+    template <class Missing = void>
+    Dense(Index, Index) {
+        static_assert(detail::dependent_false<Missing>,
+                      "tinygan: Dense(in, out) needs an Rng to draw its weights: Dense(in, out, rng); "
+                      "Dense(in, out, zero_init) for zeros");
+    }
 
     void init(Rng& rng) {
         glorot_uniform(W_, rng);

@@ -3,7 +3,9 @@
 // denormal range, where x86 arithmetic is ~100x slower: that made Adam half of a step's time.
 // TensorFlow runs its ops with denormals flushed too (port::ScopedFlushDenormal), so this is
 // also what the Keras reference computes. The mode is per thread: tinygan's workers copy the
-// caller's (parallel.hpp).
+// caller's (parallel.hpp). train_on_batch and compute_gradients flush for their own duration; a step
+// made of other parts (a GAN's step with its sampling and its generator's forward) holds a
+// ScopedFlushDenormals for the whole step, so that every part computes as TensorFlow would.
 #pragma once
 
 #if defined(__SSE__) || defined(__x86_64__)
@@ -13,7 +15,8 @@
 #define TINYGAN_HAS_MXCSR 0
 #endif
 
-namespace tinygan::detail {
+namespace tinygan {
+namespace detail {
 
 // The calling thread's floating-point control word (MXCSR on x86; 0 elsewhere).
 inline unsigned floating_point_mode() {
@@ -30,12 +33,16 @@ inline void set_floating_point_mode([[maybe_unused]] unsigned mode) {
 #endif
 }
 
+}  // namespace detail
+
+// Flush-to-zero and denormals-are-zero on the calling thread while it lives; the previous mode
+// comes back afterwards.
 class ScopedFlushDenormals {
 public:
-    ScopedFlushDenormals() : saved_(floating_point_mode()) {
-        set_floating_point_mode(saved_ | flush_to_zero | denormals_are_zero);
+    ScopedFlushDenormals() : saved_(detail::floating_point_mode()) {
+        detail::set_floating_point_mode(saved_ | flush_to_zero | denormals_are_zero);
     }
-    ~ScopedFlushDenormals() { set_floating_point_mode(saved_); }
+    ~ScopedFlushDenormals() { detail::set_floating_point_mode(saved_); }
     ScopedFlushDenormals(const ScopedFlushDenormals&) = delete;
     ScopedFlushDenormals& operator=(const ScopedFlushDenormals&) = delete;
 
@@ -49,4 +56,4 @@ private:
     unsigned saved_;
 };
 
-}  // namespace tinygan::detail
+}  // namespace tinygan

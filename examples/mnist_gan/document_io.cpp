@@ -1,0 +1,6 @@
+// The document recipe's sampling, summary and checkpoint, compiled once (mnist_gan_io.hpp).
+#include "mnist_gan_io.hpp"
+
+namespace mnist_gan {
+MNIST_GAN_INSTANTIATE_IO(DocumentRecipe)
+}  // namespace mnist_gan

@@ -1,0 +1,5 @@
+// The keras-gan recipe's GAN: its construction and step, compiled once (mnist_gan.hpp declares it
+// extern everywhere else; sampling and checkpoints are keras_gan_io.cpp).
+#include "mnist_gan.hpp"
+
+template class mnist_gan::RecipeGan<mnist_gan::KerasGanRecipe>;
