@@ -156,11 +156,16 @@ TEST_CASE("update_batch_norm_statistics reaches the BatchNorms of nested models"
     auto inner = make_sequential("inner", Dense<double>(3, 4, rng), BatchNorm<double>(4, 0.9));
     auto outer = make_sequential("outer", Dense<double>(2, 3, rng), BatchNorm<double>(3, 0.9));
     auto model = chain(outer, inner);
+    // Non-zero biases and shifts, so that the inner BatchNorm's input has a mean that a missed
+    // update (0.1 of it kept from the start) would show.
+    inner.set_parameter("dense_0.bias", Matrix<double>::Constant(4, 1, 1.5));
+    outer.set_parameter("batch_norm_1.beta", Matrix<double>::Constant(3, 1, 0.7));
     const auto x = test::random_matrix<double>(2, 16, rng);
     update_batch_norm_statistics(model, x);
     // The inner BatchNorm's input is what the outer model computes in training mode, batch statistics.
     outer.set_training(true);
     const Matrix<double> h = inner.layer<0>().forward(outer.forward(x));
+    REQUIRE(h.rowwise().mean().cwiseAbs().minCoeff() > 0.1);
     CHECK(test::max_difference(inner.parameter("batch_norm_1.moving_mean"), h.rowwise().mean()) < 1e-12);
     const Matrix<double> variance = (h.colwise() - h.rowwise().mean()).rowwise().squaredNorm() / 16.0;
     CHECK(test::max_difference(inner.parameter("batch_norm_1.moving_variance"), variance) < 1e-12);
