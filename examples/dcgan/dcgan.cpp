@@ -1,5 +1,5 @@
 // The DCGAN's run (dcgan.hpp): its construction and its step, compiled once for the program, its
-// tests and the benchmarks (sampling and checkpoints are dcgan_io.cpp).
+// tests and the benchmarks, unconditional and conditional (sampling and checkpoints are dcgan_io.cpp).
 #include "dcgan.hpp"
 
 #include <cmath>
@@ -14,56 +14,95 @@ void require_finite(float loss) {
                                                             ": the models have diverged; the step was not taken"));
 }
 
+// Every class in turn: the labels of the batch on which sampling recomputes BatchNorm statistics.
+tinygan::Labels cycling_labels(Index count) {
+    tinygan::Labels labels(count);
+    for (Index j = 0; j < count; ++j) labels(j) = static_cast<int>(j % classes);
+    return labels;
+}
+
 }  // namespace
 
-Dcgan::Dcgan(const Config& config, Index dataset_size)
+template <bool Conditional>
+BasicDcgan<Conditional>::BasicDcgan(const Config& config, Index dataset_size)
     : config_(config),
       rng_(config.seed),
-      order_rng_(config.seed ^ 0x0da7a0de5eedULL),
-      generator_(make_generator(config.z_dim, rng_)),
-      discriminator_(make_discriminator(rng_)),
-      g_optimizer_(generator_, adam_options(config.g_learning_rate)),
-      d_optimizer_(discriminator_, adam_options(config.d_learning_rate)),
-      order_(static_cast<std::size_t>(dataset_size)),
+      generator_(Models<Conditional>::generator(config.z_dim, rng_)),
+      discriminator_(Models<Conditional>::discriminator(rng_)),
+      g_optimizer_(generator_, adam_options(config.g_learning_rate, config.adam_epsilon)),
+      d_optimizer_(discriminator_, adam_options(config.d_learning_rate, config.adam_epsilon)),
+      order_(dataset_size, config.batch_size, config.seed ^ 0x0da7a0de5eedULL),
       real_(image_pixels, config.batch_size),
       noise_(config.z_dim, config.batch_size),
-      real_labels_(1, config.batch_size),
+      real_targets_(1, config.batch_size),
       zeros_(Mat::Zero(1, config.batch_size)),
       ones_(Mat::Ones(1, config.batch_size)),
+      real_labels_(Conditional ? config.batch_size : 0),
+      fake_labels_(Conditional ? config.batch_size : 0),
       average_(std::in_place, generator_, 0.999),
-      statistics_noise_(config.z_dim, 512) {
+      statistics_noise_(config.z_dim, 512),
+      statistics_labels_(cycling_labels(Conditional ? 512 : 0)) {
     tinygan::Rng(config.seed ^ 0x57a7157ULL).fill_normal(statistics_noise_);
-    if (dataset_size < config.batch_size)
-        throw tinygan::ArgumentError(tinygan::detail::concat("--batch-size ", config.batch_size, " is larger than the ",
-                                                             dataset_size, " images"));
-    start_epoch();
 }
 
-StepResult Dcgan::step(const tinygan::ImageSet& data) {
+template <bool Conditional>
+StepResult BasicDcgan<Conditional>::step(const tinygan::ImageSet& data) {
     const tinygan::ScopedFlushDenormals flush_denormals;  // the whole step computes as TensorFlow would
-    if (position_ == steps_per_epoch()) start_epoch();
-    for (Index j = 0; j < config_.batch_size; ++j) {  // the next batch of this epoch's order, in [-1, 1]
-        const Index k = order_[static_cast<std::size_t>(position_ * config_.batch_size + j)];
-        real_.col(j).array() = data.pixels().col(k).cast<float>().array() / 127.5f - 1.0f;
-    }
-    ++position_;
-    rng_.fill_uniform(real_labels_, 0.8f, 1.0f);
+    const Index* batch = order_.next_batch();  // the next batch of this epoch's order, in [-1, 1]
+    data.gather_signed(batch, real_, Conditional ? &real_labels_ : nullptr);
+    rng_.fill_uniform(real_targets_, 0.8f, 1.0f);
     rng_.fill_normal(noise_);
-    return step_on(real_, real_labels_, noise_);
+    if constexpr (Conditional) {  // the fakes' classes: uniform, after the draws an unconditional run makes
+        for (Index j = 0; j < fake_labels_.cols(); ++j)
+            fake_labels_(j) = static_cast<int>(rng_.uniform_index(static_cast<std::uint64_t>(dcgan::classes)));
+        return step_with(real_, real_targets_, noise_, &real_labels_, &fake_labels_);
+    } else {
+        return step_with(real_, real_targets_, noise_, nullptr, nullptr);
+    }
 }
 
-StepResult Dcgan::step_on(const Mat& real, const Mat& real_labels, const Mat& noise) {
+template <bool Conditional>
+StepResult BasicDcgan<Conditional>::step_on(const Mat& real, const Mat& real_targets, const Mat& noise) {
+    if (Conditional) throw tinygan::ArgumentError("a conditional DCGAN's step takes the real and the fake classes too");
+    return step_with(real, real_targets, noise, nullptr, nullptr);
+}
+
+template <bool Conditional>
+StepResult BasicDcgan<Conditional>::step_on(const Mat& real, const Mat& real_targets, const Mat& noise,
+                                            const tinygan::Labels& real_labels, const tinygan::Labels& fake_labels) {
+    if (!Conditional) throw tinygan::ArgumentError("an unconditional DCGAN's step takes no classes");
+    return step_with(real, real_targets, noise, &real_labels, &fake_labels);
+}
+
+template <bool Conditional>
+StepResult BasicDcgan<Conditional>::step_with(const Mat& real, const Mat& real_targets, const Mat& noise,
+                                              const tinygan::Labels* real_labels, const tinygan::Labels* fake_labels) {
+    using tinygan::detail::forward_with;
     const tinygan::ScopedFlushDenormals flush_denormals;
     generator_.set_training(true);
-    const Mat& fakes = generator_.forward(noise);  // kept in G's buffer for the G step
+    const Mat& fakes = forward_with(generator_, noise, fake_labels);  // kept in G's buffer for the G step
+
+    // D's logits-based BCE on a batch, then its backward from the logits, with the batch's classes.
+    auto d_backward = [&](const Mat& x, const tinygan::Labels* labels, bool need_dx) -> const Mat& {
+        if constexpr (Conditional)
+            return discriminator_.backward_from_logits(x, *labels, bce_.gradient(), need_dx);
+        else
+            return discriminator_.backward_from_logits(x, bce_.gradient(), need_dx);
+    };
+    auto d_test = [&](const Mat& x, const Mat& targets, const tinygan::Labels* labels) {
+        if constexpr (Conditional)
+            return tinygan::test_on_batch(discriminator_, bce_, x, targets, *labels);
+        else
+            return tinygan::test_on_batch(discriminator_, bce_, x, targets);
+    };
 
     // D: the sum of its gradients on the real and on the fake batch, then one step.
     discriminator_.set_training(true);
-    const auto real_result = tinygan::test_on_batch(discriminator_, bce_, real, real_labels);
-    discriminator_.backward_from_logits(real, bce_.gradient(), false);
+    const auto real_result = d_test(real, real_targets, real_labels);
+    d_backward(real, real_labels, false);
     d_gradients_.keep(discriminator_);
-    const auto fake_result = tinygan::test_on_batch(discriminator_, bce_, fakes, zeros_);
-    discriminator_.backward_from_logits(fakes, bce_.gradient(), false);
+    const auto fake_result = d_test(fakes, zeros_, fake_labels);
+    d_backward(fakes, fake_labels, false);
     d_gradients_.add_to(discriminator_);
     require_finite(real_result.loss + fake_result.loss);
     d_optimizer_.step(discriminator_);
@@ -72,10 +111,13 @@ StepResult Dcgan::step_on(const Mat& real, const Mat& real_labels, const Mat& no
     tinygan::BatchResult<float> g{};
     {
         tinygan::Frozen frozen_discriminator(discriminator_);
-        g = tinygan::test_on_batch(discriminator_, bce_, fakes, ones_);
+        g = d_test(fakes, ones_, fake_labels);
         require_finite(g.loss);
-        const Mat& dfakes = discriminator_.backward_from_logits(fakes, bce_.gradient(), true);
-        generator_.backward(noise, dfakes, false);
+        const Mat& dfakes = d_backward(fakes, fake_labels, true);
+        if constexpr (Conditional)
+            generator_.backward(noise, *fake_labels, dfakes, false);
+        else
+            generator_.backward(noise, dfakes, false);
     }
     g_optimizer_.step(generator_);
     average_->update(generator_);
@@ -83,11 +125,7 @@ StepResult Dcgan::step_on(const Mat& real, const Mat& real_labels, const Mat& no
     return {real_result.loss + fake_result.loss, 0.5f * (real_result.accuracy + fake_result.accuracy), g.loss};
 }
 
-void Dcgan::start_epoch() {
-    epoch_start_rng_ = order_rng_;
-    std::iota(order_.begin(), order_.end(), Index(0));
-    for (std::size_t i = order_.size() - 1; i > 0; --i) std::swap(order_[i], order_[order_rng_.uniform_index(i + 1)]);
-    position_ = 0;
-}
+template class BasicDcgan<false>;
+template class BasicDcgan<true>;
 
 }  // namespace dcgan

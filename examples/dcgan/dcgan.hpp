@@ -72,27 +72,59 @@ inline auto make_discriminator(tinygan::Rng& rng) {
                            Conv2D<float>(256, 1, 3, ConvOptions{1, 0, false}, rng, torch), Sigmoid<float>{});
 }
 
+// The conditional DCGAN (--conditional): the same models, conditioned as Keras' conditional_gan
+// example conditions its own: G's noise followed by the one-hot code of its class (z_dim + 10
+// inputs), and D's image followed by 10 constant planes, the one-hot code at every pixel.
+inline constexpr Index classes = 10;
+
+inline auto make_conditional_generator(Index z_dim, tinygan::Rng& rng) {
+    using namespace tinygan;
+    const auto torch = ConvInit::pytorch;
+    const BatchNorm<float>::Options bn{0.9, 1e-5, true};
+    const Index in = z_dim + classes;
+    return make_sequential("generator", LabelConcat<float>(z_dim, Embedding<float>::one_hot(classes)), Reshape<float>({1, 1, in}),
+                           ConvTranspose2D<float>(in, 256, 4, ConvOptions{1, 0, false}, rng, torch), BatchNorm<float>(256, bn), ReLU<float>{},
+                           ConvTranspose2D<float>(256, 128, 3, ConvOptions{2, 1, false}, rng, torch), BatchNorm<float>(128, bn), ReLU<float>{},
+                           ConvTranspose2D<float>(128, 64, 4, ConvOptions{2, 1, false}, rng, torch), BatchNorm<float>(64, bn), ReLU<float>{},
+                           ConvTranspose2D<float>(64, 1, 4, ConvOptions{2, 1, false}, rng, torch), Tanh<float>{});
+}
+
+inline auto make_conditional_discriminator(tinygan::Rng& rng) {
+    using namespace tinygan;
+    const auto torch = ConvInit::pytorch;
+    const BatchNorm<float>::Options bn{0.9, 1e-5, true};
+    return make_sequential("discriminator", LabelPlanes<float>({image_rows, image_cols, 1}, Embedding<float>::one_hot(classes)),
+                           Conv2D<float>(1 + classes, 64, 4, ConvOptions{2, 1, false}, rng, torch), LeakyReLU<float>(0.2f),
+                           Conv2D<float>(64, 128, 4, ConvOptions{2, 1, false}, rng, torch), BatchNorm<float>(128, bn), LeakyReLU<float>(0.2f),
+                           Conv2D<float>(128, 256, 4, ConvOptions{2, 1, false}, rng, torch), BatchNorm<float>(256, bn), LeakyReLU<float>(0.2f),
+                           Conv2D<float>(256, 1, 3, ConvOptions{1, 0, false}, rng, torch), Sigmoid<float>{});
+}
+
 struct Config {
     Index z_dim = 100;
     Index batch_size = 64;
     std::uint64_t seed = 1;
     double g_learning_rate = 5e-4;  // the example's is 2e-4 (see above)
     double d_learning_rate = 2e-4;  // the example's
+    // The example's. With it, Adam's first steps move each weight by about +-lr whatever the size of
+    // its gradient, so a gradient near 0 moves its weight by a sign that float rounding decides;
+    // tests/dcgan_test.cpp takes a larger one, which makes the step a smooth function of its inputs.
+    double adam_epsilon = 1e-8;
 };
 
 inline constexpr const char* format_name = "tinygan-dcgan-1";
 
-inline tinygan::AdamOptions adam_options(double learning_rate) {
+inline tinygan::AdamOptions adam_options(double learning_rate, double epsilon) {
     tinygan::AdamOptions o;
     o.learning_rate = learning_rate;
     o.beta_1 = 0.5;
     o.beta_2 = 0.5;
-    o.epsilon = 1e-8;
+    o.epsilon = epsilon;
     o.pytorch_epsilon = true;
     return o;
 }
 
-// The configuration a checkpoint was written with.
+// The configuration a checkpoint was written with (its classes: tinygan::app::classes_of).
 inline Config read_config(const tinygan::TensorFile& file, const std::string& path) {
     const std::string& format = tinygan::metadata_text(file, "format", path);
     if (format != format_name) throw tinygan::DataError(path + " is not a dcgan checkpoint (format \"" + format + "\")");
@@ -102,27 +134,51 @@ inline Config read_config(const tinygan::TensorFile& file, const std::string& pa
     return {static_cast<Index>(z_dim), static_cast<Index>(batch), tinygan::metadata_u64(file, "seed", path)};
 }
 
+// The models of a DCGAN run, unconditional or conditional.
+template <bool Conditional>
+struct Models;
+template <>
+struct Models<false> {
+    static auto generator(Index z_dim, tinygan::Rng& rng) { return make_generator(z_dim, rng); }
+    static auto discriminator(tinygan::Rng& rng) { return make_discriminator(rng); }
+};
+template <>
+struct Models<true> {
+    static auto generator(Index z_dim, tinygan::Rng& rng) { return make_conditional_generator(z_dim, rng); }
+    static auto discriminator(tinygan::Rng& rng) { return make_conditional_discriminator(rng); }
+};
+
 // A DCGAN training run: models, optimizers, random generators, the epoch's order, preallocated
-// batches. Its members are compiled once, in dcgan.cpp.
-class Dcgan final : public tinygan::app::Gan {
+// batches; conditional (every image of a class asked for, classes 0 to 9) or not. Its members are
+// compiled once for each, in dcgan.cpp (the step) and dcgan_io.cpp (sampling, checkpoints).
+template <bool Conditional>
+class BasicDcgan final : public tinygan::app::Gan {
 public:
-    using Generator = decltype(make_generator(1, std::declval<tinygan::Rng&>()));
-    using Discriminator = decltype(make_discriminator(std::declval<tinygan::Rng&>()));
+    using Generator = decltype(Models<Conditional>::generator(1, std::declval<tinygan::Rng&>()));
+    using Discriminator = decltype(Models<Conditional>::discriminator(std::declval<tinygan::Rng&>()));
 
-    Dcgan(const Config& config, Index dataset_size);
-    Dcgan(const Dcgan&) = delete;
-    Dcgan& operator=(const Dcgan&) = delete;
+    BasicDcgan(const Config& config, Index dataset_size);
+    BasicDcgan(const BasicDcgan&) = delete;
+    BasicDcgan& operator=(const BasicDcgan&) = delete;
 
-    Index steps_per_epoch() const { return static_cast<Index>(order_.size()) / config_.batch_size; }
+    Index steps_per_epoch() const { return order_.batches_per_epoch(); }
 
-    // The next batch of the epoch's order, labels drawn from U(0.8, 1) and fresh noise, then step_on.
+    // The next batch of the epoch's order (with its labels when conditional), BCE targets drawn
+    // from U(0.8, 1) for it, fresh noise (and, when conditional, a uniform class for each fake),
+    // then step_on.
     StepResult step(const tinygan::ImageSet& data) override;
-    // The step on given batches: real images in [-1, 1] (784 x batch), their labels (1 x batch),
-    // and G's noise (z_dim x batch). step() is this on the batches it draws; tests give their own.
-    StepResult step_on(const Mat& real, const Mat& real_labels, const Mat& noise);
+    // The step on given batches: real images in [-1, 1] (784 x batch), their BCE targets (1 x
+    // batch), and G's noise (z_dim x batch); a conditional run also takes the real images' classes
+    // and those G is asked for. step() is this on the batches it draws; tests give their own.
+    StepResult step_on(const Mat& real, const Mat& real_targets, const Mat& noise);
+    StepResult step_on(const Mat& real, const Mat& real_targets, const Mat& noise, const tinygan::Labels& real_labels,
+                       const tinygan::Labels& fake_labels);
 
-    // Images in [0, 1], one per column, from the averaged generator in inference mode.
+    // Images in [0, 1], one per column, from the averaged generator in inference mode; a
+    // conditional run's sample() draws every class in turn, sample_classes() the classes given.
     Mat sample(const Mat& noise) override;
+    Mat sample_classes(const Mat& noise, const tinygan::Labels& labels) override;
+    Index classes() const override { return Conditional ? dcgan::classes : 0; }
 
     void summary(std::ostream& out) const override;
     void save(const std::string& path) override;
@@ -141,26 +197,33 @@ public:
     Discriminator& discriminator() { return discriminator_; }
 
 private:
-    // A new random order of the data set (Fisher-Yates), as PyTorch's RandomSampler draws one.
-    void start_epoch();
+    StepResult step_with(const Mat& real, const Mat& real_targets, const Mat& noise, const tinygan::Labels* real_labels,
+                         const tinygan::Labels* fake_labels);
+    Mat sample_with(const Mat& noise, const tinygan::Labels* labels);
     tinygan::app::GanCheckpoint<Generator, Discriminator> state() {
         return {generator_, discriminator_, g_optimizer_, d_optimizer_, average_,
-                {{"rng", &rng_}, {"epoch_order_rng", &epoch_start_rng_}}};
+                {{"rng", &rng_}, {"epoch_order_rng", &order_.epoch_start_rng()}}};
     }
 
     Config config_;
-    tinygan::Rng rng_, order_rng_, epoch_start_rng_;
+    tinygan::Rng rng_;
     Generator generator_;  // built first, then the discriminator, from the one seeded stream
     Discriminator discriminator_;
     tinygan::Adam<float> g_optimizer_, d_optimizer_;
     tinygan::GradientSum<float> d_gradients_;
     tinygan::BinaryCrossEntropy<float> bce_;
-    std::vector<Index> order_;
-    Index position_ = 0;
-    Mat real_, noise_, real_labels_, zeros_, ones_;
+    tinygan::EpochOrder order_;
+    Mat real_, noise_, real_targets_, zeros_, ones_;
+    tinygan::Labels real_labels_, fake_labels_;
     std::optional<tinygan::ExponentialMovingAverage<float>> average_;  // always there (optional for GanCheckpoint)
     Mat statistics_noise_;  // the batch on which sampling recomputes the averaged weights' BatchNorm statistics
+    tinygan::Labels statistics_labels_;  // its classes, every class in turn (conditional)
     std::int64_t steps_done_ = 0;
 };
+
+using Dcgan = BasicDcgan<false>;
+using ConditionalDcgan = BasicDcgan<true>;
+extern template class BasicDcgan<false>;
+extern template class BasicDcgan<true>;
 
 }  // namespace dcgan

@@ -3,6 +3,7 @@
 
 #include "dcgan.hpp"
 
+#include <filesystem>
 #include <memory>
 
 namespace dcgan {
@@ -32,6 +33,9 @@ tinygan::app::Program make_program(Options& options) {
         flags.add("--g-learning-rate", options.g_learning_rate,
                   "the generator's, over --learning-rate (the PyTorch example's is 0.0002)");
         flags.add("--d-learning-rate", options.d_learning_rate, "the discriminator's, over --learning-rate");
+        flags.add_switch("--conditional", options.conditional,
+                         "a conditional DCGAN: G draws the class it is given (one-hot after the noise), D sees it as "
+                         "10 more planes of its image; needs the data's labels");
     };
     program.make_gan = [&options](const tinygan::ImageSet& images,
                                   tinygan::app::TrainOptions& train) -> std::unique_ptr<tinygan::app::Gan> {
@@ -42,13 +46,35 @@ tinygan::app::Program make_program(Options& options) {
         };
         config.g_learning_rate = given(options.g_learning_rate, options.learning_rate, config.g_learning_rate);
         config.d_learning_rate = given(options.d_learning_rate, options.learning_rate, config.d_learning_rate);
-        auto gan = std::make_unique<Dcgan>(config, images.count());
-        if (train.steps == 0) train.steps = options.epochs * gan->steps_per_epoch();
+        // A resumed run must be what its checkpoint is: --conditional or not.
+        const std::string checkpoint = train.out + "/checkpoint.safetensors";
+        if (train.resume && std::filesystem::exists(checkpoint)) {
+            const Index saved = tinygan::app::classes_of(tinygan::load_safetensors(checkpoint), checkpoint);
+            if (saved > 0 && !options.conditional)
+                throw tinygan::ArgumentError(checkpoint + " is a conditional DCGAN's checkpoint: add --conditional to resume it");
+            if (saved == 0 && options.conditional)
+                throw tinygan::ArgumentError(checkpoint + " is an unconditional DCGAN's checkpoint: --conditional cannot resume it");
+        }
+        std::unique_ptr<tinygan::app::Gan> gan;
+        Index steps_per_epoch = 0;
+        if (options.conditional) {
+            auto conditional = std::make_unique<ConditionalDcgan>(config, images.count());
+            steps_per_epoch = conditional->steps_per_epoch();
+            gan = std::move(conditional);
+        } else {
+            auto plain = std::make_unique<Dcgan>(config, images.count());
+            steps_per_epoch = plain->steps_per_epoch();
+            gan = std::move(plain);
+        }
+        if (train.steps == 0) train.steps = options.epochs * steps_per_epoch;
         return gan;
     };
     program.gan_for_checkpoint = [](const tinygan::TensorFile& file,
                                     const std::string& path) -> std::unique_ptr<tinygan::app::Gan> {
-        return std::make_unique<Dcgan>(read_config(file, path), 64 * 937);  // the data size only sizes the epoch order
+        // The data size only sizes the epoch order, which generating does not use.
+        if (tinygan::app::classes_of(file, path) > 0)
+            return std::make_unique<ConditionalDcgan>(read_config(file, path), 64 * 937);
+        return std::make_unique<Dcgan>(read_config(file, path), 64 * 937);
     };
     return program;
 }

@@ -15,6 +15,7 @@ struct Options {
     std::int64_t z_dim = 100;
     std::uint64_t seed = 1;  // the example's torch::manual_seed(1)
     double learning_rate = 0, g_learning_rate = 0, d_learning_rate = 0;  // 0: not given
+    bool conditional = false;  // G draws the class it is given, D sees it (Keras' conditional_gan)
 };
 
 // The program, bound to `options` (which its flags fill in).

@@ -83,8 +83,10 @@ struct KerasGanRecipe {
     static tinygan::AdamOptions adam(double learning_rate) { return {learning_rate, 0.5}; }
 };
 
+inline constexpr const char* cgan_recipe_name = "cgan";  // cgan.hpp
+
 inline const std::vector<std::string>& recipe_names() {
-    static const std::vector<std::string> names{DocumentRecipe::name, KerasGanRecipe::name};
+    static const std::vector<std::string> names{DocumentRecipe::name, KerasGanRecipe::name, cgan_recipe_name};
     return names;
 }
 

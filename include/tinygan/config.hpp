@@ -33,6 +33,9 @@ using Matrix = Eigen::Matrix<Scalar, Eigen::Dynamic, Eigen::Dynamic>;
 template <class Scalar>
 using Vector = Eigen::Matrix<Scalar, Eigen::Dynamic, 1>;
 
+// One class label per sample (0 to classes - 1), for conditional models: a row, as samples are columns.
+using Labels = Eigen::Matrix<int, 1, Eigen::Dynamic>;
+
 // The shape of one sample, as Keras prints it without the batch axis: {128} or {28, 28, 1}.
 using Shape = std::vector<Index>;
 

@@ -132,60 +132,104 @@ GradientReport compare_with_central_differences(Model& model, const Matrix<doubl
     static_assert(std::is_same_v<typename Model::Scalar, double>,                                      \
                   "tinygan: gradient checks need a double model (central differences in float are too coarse)")
 
+namespace detail {
+
+template <class Model>
+GradientReport check_probed_gradients(Model& model, const Matrix<double>& x, const Labels* labels, Rng& rng,
+                                      const GradientCheckOptions& options) {
+    using M = Matrix<double>;
+    M probe, dy;
+    auto value = [&](Model& m, const M& input) {
+        const M& y = forward_with(m, input, labels);
+        if (probe.size() == 0) {
+            probe.resize(y.rows(), y.cols());
+            rng.fill_normal(probe);
+        }
+        return (probe.array() * y.array()).sum();
+    };
+    // A fresh copy of the probe each time: a layer may hand dy back as its dx (Reshape), which the
+    // checker then poisons.
+    auto backward = [&](Model& m, const M& input) -> const M& {
+        dy = probe;
+        return backward_with(m, input, labels, dy, true);
+    };
+    return compare_with_central_differences(model, x, value, backward, options);
+}
+
+template <class Model>
+GradientReport check_bce_gradients(Model& model, const Matrix<double>& x, const Matrix<double>& targets,
+                                   const Labels* labels, const GradientCheckOptions& options) {
+    using M = Matrix<double>;
+    BinaryCrossEntropy<double> loss;
+    auto value = [&](Model& m, const M& input) {
+        const M& output = forward_with(m, input, labels);
+        if constexpr (ends_in_sigmoid_v<Model>)
+            return loss.from_logits(m.logits(), targets);
+        else
+            return loss.from_probabilities(output, targets);
+    };
+    auto backward = [&](Model& m, const M& input) -> const M& {
+        if constexpr (ends_in_sigmoid_v<Model>) {
+            if constexpr (takes_labels<Model>::value)
+                return m.backward_from_logits(input, *labels, loss.gradient(), true);
+            else
+                return m.backward_from_logits(input, loss.gradient(), true);
+        } else {
+            return backward_with(m, input, labels, loss.gradient(), true);
+        }
+    };
+    return compare_with_central_differences(model, x, value, backward, options);
+}
+
+}  // namespace detail
+
 // Checks a layer's (or model's) backward through f = sum(probe .* forward(x)), probe ~ N(0, 1).
 // The model runs in its current mode (set_training) throughout.
 template <class Model>
 GradientReport check_gradients(Model& model, const Matrix<double>& x, Rng& rng, GradientCheckOptions options = {}) {
     TINYGAN_REQUIRE_DOUBLE_MODEL(Model);
-    if constexpr (!std::is_same_v<typename Model::Scalar, double>) {
+    static_assert(!detail::takes_labels<Model>::value, "tinygan: this model is conditional: pass the labels too");
+    if constexpr (!std::is_same_v<typename Model::Scalar, double>)
         return {};
-    } else {
-        using M = Matrix<double>;
-        M probe, dy;
-        auto value = [&](Model& m, const M& input) {
-            const M& y = m.forward(input);
-            if (probe.size() == 0) {
-                probe.resize(y.rows(), y.cols());
-                rng.fill_normal(probe);
-            }
-            return (probe.array() * y.array()).sum();
-        };
-        // A fresh copy of the probe each time: a layer may hand dy back as its dx (Reshape), which the
-        // checker then poisons.
-        auto backward = [&](Model& m, const M& input) -> const M& {
-            dy = probe;
-            return m.backward(input, dy, true);
-        };
-        return detail::compare_with_central_differences(model, x, value, backward, options);
-    }
+    else
+        return detail::check_probed_gradients(model, x, nullptr, rng, options);
+}
+// The same for a conditional layer or model, with each sample's class. The labels are not
+// perturbed (they are not differentiable); every parameter, the conditioning layers' embeddings
+// included, and x are.
+template <class Model>
+GradientReport check_gradients(Model& model, const Matrix<double>& x, const Labels& labels, Rng& rng,
+                               GradientCheckOptions options = {}) {
+    TINYGAN_REQUIRE_DOUBLE_MODEL(Model);
+    static_assert(detail::takes_labels<Model>::value, "tinygan: this model takes no labels");
+    if constexpr (!std::is_same_v<typename Model::Scalar, double>)
+        return {};
+    else
+        return detail::check_probed_gradients(model, x, &labels, rng, options);
 }
 
 // Checks the gradient of a model trained with binary cross-entropy, along the path train_on_batch
-// takes (through the logits when the model ends in Sigmoid).
+// takes (through the logits when the model ends in Sigmoid). `targets` are BCE's labels in [0, 1].
 template <class Model>
-GradientReport check_loss_gradients(Model& model, const Matrix<double>& x, const Matrix<double>& labels,
+GradientReport check_loss_gradients(Model& model, const Matrix<double>& x, const Matrix<double>& targets,
                                     GradientCheckOptions options = {}) {
     TINYGAN_REQUIRE_DOUBLE_MODEL(Model);
-    if constexpr (!std::is_same_v<typename Model::Scalar, double>) {
+    static_assert(!detail::takes_labels<Model>::value, "tinygan: this model is conditional: pass the labels too");
+    if constexpr (!std::is_same_v<typename Model::Scalar, double>)
         return {};
-    } else {
-        using M = Matrix<double>;
-        BinaryCrossEntropy<double> loss;
-        auto value = [&](Model& m, const M& input) {
-            const M& output = m.forward(input);
-            if constexpr (ends_in_sigmoid_v<Model>)
-                return loss.from_logits(m.logits(), labels);
-            else
-                return loss.from_probabilities(output, labels);
-        };
-        auto backward = [&](Model& m, const M& input) -> const M& {
-            if constexpr (ends_in_sigmoid_v<Model>)
-                return m.backward_from_logits(input, loss.gradient(), true);
-            else
-                return m.backward(input, loss.gradient(), true);
-        };
-        return detail::compare_with_central_differences(model, x, value, backward, options);
-    }
+    else
+        return detail::check_bce_gradients(model, x, targets, nullptr, options);
+}
+// The same for a conditional model, with each sample's class.
+template <class Model>
+GradientReport check_loss_gradients(Model& model, const Matrix<double>& x, const Matrix<double>& targets,
+                                    const Labels& labels, GradientCheckOptions options = {}) {
+    TINYGAN_REQUIRE_DOUBLE_MODEL(Model);
+    static_assert(detail::takes_labels<Model>::value, "tinygan: this model takes no labels");
+    if constexpr (!std::is_same_v<typename Model::Scalar, double>)
+        return {};
+    else
+        return detail::check_bce_gradients(model, x, targets, &labels, options);
 }
 
 #undef TINYGAN_REQUIRE_DOUBLE_MODEL

@@ -46,6 +46,13 @@ namespace tinygan {
     Index parameter_count() const;
     bool trainable() const;  void trainable(bool);
 
+    A layer that takes the samples' labels (a conditioning layer, conditioning.hpp) declares
+    `static constexpr bool takes_labels = true;` and has, instead of the pair above,
+        const M& forward(const M& x, const Labels& labels);
+        const M& backward(const M& x, const Labels& labels, const M& dy, bool need_dx = true);
+    with labels (1 x batch) the class of each sample; a Sequential holding one is conditional
+    and passes the labels it is given to the layers that take them.
+
     Optional: void set_training(bool);  for layers that behave differently when training
     (BatchNorm, Dropout); Sequential forwards the mode to the layers that have it.
     Optional: void build(const Shape& input);  for layers that need the whole input shape, not
@@ -79,6 +86,11 @@ TINYGAN_DETECT_MEMBER(has_scalar, std::declval<typename L::Scalar>())
 TINYGAN_DETECT_MEMBER(has_forward, std::declval<L&>().forward(std::declval<const layer_matrix_t<L>&>()))
 TINYGAN_DETECT_MEMBER(has_backward, std::declval<L&>().backward(std::declval<const layer_matrix_t<L>&>(),
                                                                  std::declval<const layer_matrix_t<L>&>(), true))
+TINYGAN_DETECT_MEMBER(has_labelled_forward,
+                      std::declval<L&>().forward(std::declval<const layer_matrix_t<L>&>(), std::declval<const Labels&>()))
+TINYGAN_DETECT_MEMBER(has_labelled_backward,
+                      std::declval<L&>().backward(std::declval<const layer_matrix_t<L>&>(), std::declval<const Labels&>(),
+                                                  std::declval<const layer_matrix_t<L>&>(), true))
 TINYGAN_DETECT_MEMBER(has_for_each_parameter,
                       std::declval<L&>().for_each_parameter(AnyParameterVisitor<typename L::Scalar>{}))
 TINYGAN_DETECT_MEMBER(has_output_shape, std::declval<const L&>().output_shape(std::declval<const Shape&>()))
@@ -90,6 +102,7 @@ TINYGAN_DETECT_MEMBER(has_parameter_count, std::declval<const L&>().parameter_co
 TINYGAN_DETECT_MEMBER(has_trainable_flag, (std::declval<const L&>().trainable(), std::declval<L&>().trainable(true)))
 TINYGAN_DETECT_MEMBER(has_training_mode, std::declval<L&>().set_training(true))
 TINYGAN_DETECT_MEMBER(has_build, std::declval<L&>().build(std::declval<const Shape&>()))
+TINYGAN_DETECT_MEMBER(has_require_labels, std::declval<const L&>().require_labels(std::declval<const Labels&>()))
 TINYGAN_DETECT_MEMBER(has_named_parameters,
                       std::declval<L&>().for_each_named_parameter(AnyNamedParameterVisitor<typename L::Scalar>{}))
 
@@ -103,7 +116,9 @@ struct layer_members {
 
 template <class L>
 struct layer_members<L, true> {
-    static constexpr bool forward = has_forward<L>::value, backward = has_backward<L>::value,
+    // A conditioning layer has the labelled pair instead (forward(x, labels), backward(x, labels, dy)).
+    static constexpr bool forward = has_forward<L>::value || has_labelled_forward<L>::value,
+                          backward = has_backward<L>::value || has_labelled_backward<L>::value,
                           for_each_parameter = has_for_each_parameter<L>::value,
                           output_shape = has_output_shape<L>::value, input_mismatch = has_input_mismatch<L>::value,
                           declared_input_shape = has_declared_input_shape<L>::value,
@@ -112,6 +127,30 @@ struct layer_members<L, true> {
     static constexpr bool all = forward && backward && for_each_parameter && output_shape && input_mismatch &&
                                 declared_input_shape && type_name && description && parameter_count && trainable;
 };
+
+// A layer that takes the samples' labels (a conditioning layer, or a model holding one) says so with
+// `static constexpr bool takes_labels = true;`, and is called forward(x, labels).
+template <class L, class = void>
+struct takes_labels : std::false_type {};
+template <class L>
+struct takes_labels<L, std::enable_if_t<L::takes_labels>> : std::true_type {};
+
+// A layer's (or model's) forward and backward, with the labels when it takes them (`labels` may be
+// null for one that does not).
+template <class L, class M>
+const M& forward_with(L& layer, const M& x, const Labels* labels) {
+    if constexpr (takes_labels<L>::value)
+        return layer.forward(x, *labels);
+    else
+        return layer.forward(x);
+}
+template <class L, class M>
+const M& backward_with(L& layer, const M& x, const Labels* labels, const M& dy, bool need_dx) {
+    if constexpr (takes_labels<L>::value)
+        return layer.backward(x, *labels, dy, need_dx);
+    else
+        return layer.backward(x, dy, need_dx);
+}
 
 // A model made of layers (Sequential) names them in `using layer_types = std::tuple<Layers...>;`.
 template <class L, class = void>

@@ -19,6 +19,7 @@
 #include <cstdio>
 #include <cstring>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <sys/stat.h>
@@ -251,7 +252,22 @@ inline void write_idx(const std::string& path, const std::vector<std::uint32_t>&
     write_file_atomically(path, bytes.data(), bytes.size());
 }
 
-// MNIST images kept as bytes, one image per column (rows*cols x count): the IDX order exactly.
+// Class labels of an IDX labels file (1-dimensional unsigned bytes, such as train-labels-idx1-ubyte),
+// plain or gzip, that must hold `expected_count` of them: one per image of its images file.
+inline Labels read_labels(const std::string& path, Index expected_count) {
+    const IdxArray array = read_idx(path);
+    if (array.dims.size() != 1)
+        throw DataError(detail::concat(path, " holds a ", array.dims.size(), "-dimensional array; labels need 1"));
+    if (static_cast<Index>(array.data.size()) != expected_count)
+        throw DataError(detail::concat(path, " has ", array.data.size(), " labels for ", expected_count,
+                                       " images: the labels file does not match its images file"));
+    Labels labels(expected_count);
+    for (Index j = 0; j < expected_count; ++j) labels(j) = array.data[static_cast<std::size_t>(j)];
+    return labels;
+}
+
+// MNIST images kept as bytes, one image per column (rows*cols x count): the IDX order exactly,
+// with their class labels when the data set has them (a conditional GAN's).
 class ImageSet {
 public:
     using Bytes = Eigen::Matrix<std::uint8_t, Eigen::Dynamic, Eigen::Dynamic>;
@@ -271,36 +287,125 @@ public:
         return set;
     }
 
+    // The images and their labels together (train-images-idx3-ubyte and train-labels-idx1-ubyte):
+    // DataError when the labels file is not one label per image.
+    static ImageSet load(const std::string& images_path, const std::string& labels_path) {
+        ImageSet set = load(images_path);
+        set.set_labels(read_labels(labels_path, set.count()));
+        return set;
+    }
+
     Index count() const { return pixels_.cols(); }
     Index image_rows() const { return rows_; }
     Index image_cols() const { return cols_; }
     Index pixels_per_image() const { return pixels_.rows(); }
     const Bytes& pixels() const { return pixels_; }
 
+    bool labelled() const { return labels_.size() > 0; }
+    const Labels& labels() const { return labels_; }
+    // How many classes the labels name: the largest label + 1 (0 without labels).
+    Index classes() const { return labelled() ? Index(labels_.maxCoeff()) + 1 : 0; }
+    // One label per image, each 0 to 255 (an IDX file's bytes).
+    void set_labels(Labels labels) {
+        if (labels.cols() != count())
+            throw DataError(detail::concat("the data set has ", count(), " images but ", labels.cols(), " labels"));
+        if (labels.size() > 0 && labels.minCoeff() < 0)
+            throw DataError(detail::concat("a label is negative: ", labels.minCoeff()));
+        labels_ = std::move(labels);
+    }
+
     // Fills `batch` (pixels x batch.cols(), preallocated) with images drawn uniformly with
-    // replacement, scaled to [0, 1] as the reference does (pixels / 255).
+    // replacement, scaled to [0, 1] as the reference does (pixels / 255); with `labels` (sized
+    // 1 x batch.cols()), their labels too.
     template <class Scalar>
-    void sample_batch(Matrix<Scalar>& batch, Rng& rng) const {
-        TINYGAN_ASSERT(batch.rows() == pixels_.rows());
-        for (Index j = 0; j < batch.cols(); ++j) {
-            const auto k = static_cast<Index>(rng.uniform_index(static_cast<std::uint64_t>(pixels_.cols())));
-            batch.col(j) = pixels_.col(k).template cast<Scalar>() / Scalar(255);
-        }
+    void sample_batch(Matrix<Scalar>& batch, Rng& rng, Labels* labels = nullptr) const {
+        sample(batch, rng, labels, false);
     }
 
     // The same, scaled to [-1, 1] (pixels / 127.5 - 1), for generators with a tanh output.
     template <class Scalar>
-    void sample_batch_signed(Matrix<Scalar>& batch, Rng& rng) const {
+    void sample_batch_signed(Matrix<Scalar>& batch, Rng& rng, Labels* labels = nullptr) const {
+        sample(batch, rng, labels, true);
+    }
+
+    // The images at `indices` (batch.cols() of them), in [-1, 1], and their labels with `labels`.
+    template <class Scalar>
+    void gather_signed(const Index* indices, Matrix<Scalar>& batch, Labels* labels = nullptr) const {
         TINYGAN_ASSERT(batch.rows() == pixels_.rows());
         for (Index j = 0; j < batch.cols(); ++j) {
-            const auto k = static_cast<Index>(rng.uniform_index(static_cast<std::uint64_t>(pixels_.cols())));
-            batch.col(j).array() = pixels_.col(k).template cast<Scalar>().array() / Scalar(127.5) - Scalar(1);
+            batch.col(j).array() = pixels_.col(indices[j]).template cast<Scalar>().array() / Scalar(127.5) - Scalar(1);
+            if (labels) (*labels)(j) = label_of(indices[j]);
         }
     }
 
 private:
+    template <class Scalar>
+    void sample(Matrix<Scalar>& batch, Rng& rng, Labels* labels, bool signed_images) const {
+        TINYGAN_ASSERT(batch.rows() == pixels_.rows());
+        TINYGAN_ASSERT(!labels || labels->cols() == batch.cols());
+        for (Index j = 0; j < batch.cols(); ++j) {
+            const auto k = static_cast<Index>(rng.uniform_index(static_cast<std::uint64_t>(pixels_.cols())));
+            if (signed_images)
+                batch.col(j).array() = pixels_.col(k).template cast<Scalar>().array() / Scalar(127.5) - Scalar(1);
+            else
+                batch.col(j) = pixels_.col(k).template cast<Scalar>() / Scalar(255);
+            if (labels) (*labels)(j) = label_of(k);
+        }
+    }
+    int label_of(Index k) const {
+        if (!labelled()) throw DataError("the data set has no labels: load it with its labels file");
+        return labels_(k);
+    }
+
     Bytes pixels_;
+    Labels labels_;
     Index rows_ = 0, cols_ = 0;
+};
+
+// The order of the passes over a data set, as PyTorch's RandomSampler draws it with drop_last: a
+// new random order (Fisher-Yates) every epoch, batches of `batch` indices, the last partial batch
+// of an epoch dropped. Checkpoints keep the generator that drew the current epoch's order and the
+// position in it, so a resumed run continues the same epoch in the same order.
+class EpochOrder {
+public:
+    EpochOrder(Index count, Index batch, std::uint64_t seed) : rng_(seed), order_(static_cast<std::size_t>(count)), batch_(batch) {
+        if (batch <= 0 || count < batch)
+            throw ArgumentError(detail::concat("--batch-size ", batch, " is larger than the ", count, " images"));
+        start_epoch();
+    }
+
+    Index batches_per_epoch() const { return static_cast<Index>(order_.size()) / batch_; }
+    Index position() const { return position_; }
+
+    // The next batch's indices (batch of them), starting a new epoch when this one is done.
+    const Index* next_batch() {
+        if (position_ == batches_per_epoch()) start_epoch();
+        return order_.data() + static_cast<std::size_t>(position_++ * batch_);
+    }
+
+    // The generator state the current epoch's order was drawn from, for checkpoints.
+    Rng& epoch_start_rng() { return epoch_start_rng_; }
+    // Continues at batch `position` of the epoch whose order epoch_start_rng() (as loaded) draws.
+    void restore_position(Index position) {
+        if (position < 0 || position > batches_per_epoch())
+            throw DataError(detail::concat("a checkpoint at batch ", position, " of an epoch of ", batches_per_epoch(),
+                                           " (another data set?)"));
+        rng_ = epoch_start_rng_;
+        start_epoch();
+        position_ = position;
+    }
+
+private:
+    void start_epoch() {
+        epoch_start_rng_ = rng_;
+        for (std::size_t i = 0; i < order_.size(); ++i) order_[i] = static_cast<Index>(i);
+        for (std::size_t i = order_.size() - 1; i > 0; --i) std::swap(order_[i], order_[rng_.uniform_index(i + 1)]);
+        position_ = 0;
+    }
+
+    Rng rng_, epoch_start_rng_;
+    std::vector<Index> order_;
+    Index batch_, position_ = 0;
 };
 
 }  // namespace tinygan

@@ -79,11 +79,25 @@ public:
 
     // Copies and moves are allowed; the input pointers are only meaningful within one step.
 
+    // A conditional model: some layer takes the samples' labels (conditioning.hpp). Such a model
+    // is called with them, forward(x, labels), and passes them to the layers that take them.
+    static constexpr bool takes_labels = (detail::takes_labels<std::decay_t<Layers>>::value || ...);
+
     // x: input features x batch -> output features x batch, in the current mode (set_training).
     const M& forward(const M& x) {
-        if (x.rows() != element_count(shapes_.front()))
-            throw ShapeError(detail::concat(description(), " expects ", element_count(shapes_.front()),
-                                            " input features per sample (rows), got ", x.rows()));
+        static_assert(!takes_labels, "tinygan: this model is conditional: call forward(x, labels)");
+        require_input_rows(x);
+        labels_ = nullptr;
+        return forward_all(x, std::index_sequence_for<Layers...>{});
+    }
+    // The same for a conditional model, with one label per sample (column of x).
+    const M& forward(const M& x, const Labels& labels) {
+        static_assert(takes_labels, "tinygan: this model takes no labels: call forward(x)");
+        require_input_rows(x);
+        if (labels.cols() != x.cols())
+            throw ShapeError(detail::concat(description(), ": the batch has ", x.cols(), " samples (columns of x) but ",
+                                            labels.cols(), " labels"));
+        labels_ = &labels;
         return forward_all(x, std::index_sequence_for<Layers...>{});
     }
 
@@ -93,11 +107,24 @@ public:
         set_training(false);
         return forward(x);
     }
+    const M& predict(const M& x, const Labels& labels) {
+        set_training(false);
+        return forward(x, labels);
+    }
 
-    // Backpropagates dy = dLoss/doutput through every layer, right to left. Needs the last forward's x.
+    // Backpropagates dy = dLoss/doutput through every layer, right to left. Needs the last forward's
+    // x (and labels).
     const M& backward(const M& x, const M& dy, bool need_dx = true) {
+        static_assert(!takes_labels, "tinygan: this model is conditional: call backward(x, labels, dy)");
         TINYGAN_ASSERT(&x == inputs_[0]);
         (void)x;
+        return backward_through<size>(dy, need_dx);
+    }
+    const M& backward(const M& x, const Labels& labels, const M& dy, bool need_dx = true) {
+        static_assert(takes_labels, "tinygan: this model takes no labels: call backward(x, dy)");
+        TINYGAN_ASSERT(&x == inputs_[0] && &labels == labels_);
+        (void)x;
+        (void)labels;
         return backward_through<size>(dy, need_dx);
     }
 
@@ -119,16 +146,17 @@ public:
     // Like backward, but starting from dLoss/dlogits: the final Sigmoid is folded into the loss,
     // which is how tf.keras trains a sigmoid output (stable, never NaN).
     const M& backward_from_logits(const M& x, const M& dlogits, bool need_dx = true) {
-        static_assert(ends_in_sigmoid_v<Sequential>, "tinygan: backward_from_logits() needs a model that ends in Sigmoid");
+        static_assert(!takes_labels, "tinygan: this model is conditional: call backward_from_logits(x, labels, dlogits)");
         TINYGAN_ASSERT(&x == inputs_[0]);
         (void)x;
-        if constexpr (detail::squashes_logits<std::decay_t<Last>>::value) {
-            return backward_through<size - 1>(dlogits, need_dx);
-        } else {
-            const M& d = std::get<size - 1>(layers_).backward_from_logits(*inputs_[size - 1], dlogits,
-                                                                         size > 1 || need_dx);
-            return backward_through<size - 1>(d, need_dx);
-        }
+        return backward_from_logits_through(dlogits, need_dx);
+    }
+    const M& backward_from_logits(const M& x, const Labels& labels, const M& dlogits, bool need_dx = true) {
+        static_assert(takes_labels, "tinygan: this model takes no labels: call backward_from_logits(x, dlogits)");
+        TINYGAN_ASSERT(&x == inputs_[0] && &labels == labels_);
+        (void)x;
+        (void)labels;
+        return backward_from_logits_through(dlogits, need_dx);
     }
 
     // f(Parameter<Scalar>) for every tensor of every layer, in order.
@@ -275,10 +303,16 @@ private:
         });
     }
 
+    void require_input_rows(const M& x) const {
+        if (x.rows() != element_count(shapes_.front()))
+            throw ShapeError(detail::concat(description(), " expects ", element_count(shapes_.front()),
+                                            " input features per sample (rows), got ", x.rows()));
+    }
+
     template <std::size_t... I>
     const M& forward_all(const M& x, std::index_sequence<I...>) {
         inputs_[0] = &x;
-        ((inputs_[I + 1] = &std::get<I>(layers_).forward(*inputs_[I])), ...);
+        ((inputs_[I + 1] = &detail::forward_with(std::get<I>(layers_), *inputs_[I], labels_)), ...);
         return *inputs_[size];
     }
 
@@ -288,14 +322,31 @@ private:
         if constexpr (Count == 0) {
             return dy;
         } else {
-            const M& dx = std::get<Count - 1>(layers_).backward(*inputs_[Count - 1], dy, Count > 1 || need_dx);
+            const M& dx = detail::backward_with(std::get<Count - 1>(layers_), *inputs_[Count - 1], labels_, dy,
+                                                Count > 1 || need_dx);
             return backward_through<Count - 1>(dx, need_dx);
+        }
+    }
+
+    const M& backward_from_logits_through(const M& dlogits, bool need_dx) {
+        if constexpr (detail::squashes_logits<std::decay_t<Last>>::value) {
+            return backward_through<size - 1>(dlogits, need_dx);
+        } else {  // the last layer is a model ending in Sigmoid
+            auto& last = std::get<size - 1>(layers_);
+            const bool need = size > 1 || need_dx;
+            const M* d = nullptr;
+            if constexpr (detail::takes_labels<std::decay_t<Last>>::value)
+                d = &last.backward_from_logits(*inputs_[size - 1], *labels_, dlogits, need);
+            else
+                d = &last.backward_from_logits(*inputs_[size - 1], dlogits, need);
+            return backward_through<size - 1>(*d, need_dx);
         }
     }
 
     std::tuple<Layers...> layers_;
     std::vector<Shape> shapes_;                  // shapes_[i] is layer i's input; back() is the output
     std::array<const M*, size + 1> inputs_{};    // the last forward's activations, by address
+    const Labels* labels_ = nullptr;             // the last forward's labels (conditional models)
     std::string name_;
 };
 

@@ -1,5 +1,7 @@
 // Keras' train_on_batch / test_on_batch for a model trained with binary cross-entropy (a model that
-// ends in Sigmoid is trained through its logits, as tf.keras does) or softmax cross-entropy.
+// ends in Sigmoid is trained through its logits, as tf.keras does) or softmax cross-entropy, and
+// compute_gradients, the step without its optimizer, for steps made of parts. A conditional model
+// (conditioning.hpp) takes the batch's labels as one more argument.
 // A bad batch (NaN or Inf in x or y, a label outside [0, 1], no samples) is refused with an
 // exception before anything changes, so it cannot poison the model or its optimizer.
 #pragma once
@@ -9,6 +11,7 @@
 #include "detail/build_check.hpp"
 #include "denormals.hpp"
 #include "error.hpp"
+#include "layer_concept.hpp"
 #include "loss.hpp"
 #include "sequential.hpp"
 
@@ -68,6 +71,37 @@ void require_valid_batch(const Matrix<Scalar>& x, const Matrix<Scalar>& y) {
 
 namespace detail {
 
+// The backward from the loss's gradient: from the logits when the loss works from them. The input
+// gradient of the first layer is never needed here: its product is skipped.
+template <class Model, class Scalar>
+void backward_of(Model& model, const Matrix<Scalar>& x, const Labels* labels, const Matrix<Scalar>& dy,
+                 bool from_logits) {
+    if constexpr (ends_in_sigmoid_v<Model>) {
+        if (from_logits) {
+            if constexpr (takes_labels<Model>::value)
+                model.backward_from_logits(x, *labels, dy, false);
+            else
+                model.backward_from_logits(x, dy, false);
+            return;
+        }
+    }
+    backward_with(model, x, labels, dy, false);
+}
+
+// Every label a class of every conditioning layer of the model, checked before anything changes
+// (a BatchNorm before the conditioning layer would otherwise have moved its statistics).
+template <class Model>
+void require_valid_labels(Model& model, const Labels* labels, Index samples) {
+    if constexpr (takes_labels<Model>::value) {
+        if (labels->cols() != samples)
+            throw ShapeError(concat("the batch has ", samples, " samples (columns of x) but ", labels->cols(),
+                                    " class labels; nothing was changed"));
+        for_each_leaf_layer(model, [&](auto& layer) {
+            if constexpr (has_require_labels<std::decay_t<decltype(layer)>>::value) layer.require_labels(*labels);
+        });
+    }
+}
+
 // How each loss meets a model: where its value comes from, and where the backward starts.
 // Binary cross-entropy works from the logits when the model ends in Sigmoid, as tf.keras does.
 template <class Model, class Scalar>
@@ -82,12 +116,9 @@ BatchResult<Scalar> evaluate_loss(Model& model, BinaryCrossEntropy<Scalar>& loss
 }
 
 template <class Model, class Scalar>
-void backpropagate_loss(Model& model, const BinaryCrossEntropy<Scalar>& loss, const Matrix<Scalar>& x) {
-    // The input gradient of the first layer is never needed here: skip its product.
-    if constexpr (ends_in_sigmoid_v<Model>)
-        model.backward_from_logits(x, loss.gradient(), false);
-    else
-        model.backward(x, loss.gradient(), false);
+void backpropagate_loss(Model& model, const BinaryCrossEntropy<Scalar>& loss, const Matrix<Scalar>& x,
+                        const Labels* labels) {
+    backward_of(model, x, labels, loss.gradient(), ends_in_sigmoid_v<Model>);
 }
 
 // Softmax cross-entropy takes the model's output as its logits.
@@ -98,8 +129,43 @@ BatchResult<Scalar> evaluate_loss(Model&, SoftmaxCrossEntropy<Scalar>& loss, con
 }
 
 template <class Model, class Scalar>
-void backpropagate_loss(Model& model, const SoftmaxCrossEntropy<Scalar>& loss, const Matrix<Scalar>& x) {
-    model.backward(x, loss.gradient(), false);
+void backpropagate_loss(Model& model, const SoftmaxCrossEntropy<Scalar>& loss, const Matrix<Scalar>& x,
+                        const Labels* labels) {
+    backward_of(model, x, labels, loss.gradient(), false);
+}
+
+template <class Model, class Loss, class Scalar>
+BatchResult<Scalar> test_batch(Model& model, Loss& loss, const Matrix<Scalar>& x, const Matrix<Scalar>& y,
+                               const Labels* labels) {
+    require_valid_batch(x, y);
+    require_valid_labels(model, labels, x.cols());
+    return evaluate_loss(model, loss, forward_with(model, x, labels), y);
+}
+
+template <class Model, class Loss, class Scalar>
+BatchResult<Scalar> gradients_of_batch(Model& model, Loss& loss, const Matrix<Scalar>& x, const Matrix<Scalar>& y,
+                                       const Labels* labels) {
+    warn_once_if_unoptimized();
+    const ScopedFlushDenormals flush_denormals;  // as TensorFlow trains; see denormals.hpp
+    require_valid_batch(x, y);  // before anything changes, the mode included
+    require_valid_labels(model, labels, x.cols());
+    set_training_mode(model, true);
+    const BatchResult<Scalar> result = evaluate_loss(model, loss, forward_with(model, x, labels), y);
+    if (!std::isfinite(result.loss))
+        throw NumericError(concat("the loss is ", number_text(result.loss), " on a finite batch: ", model.description(),
+                                  " has diverged (a parameter or output is no longer finite); the optimizer step was "
+                                  "not taken"));
+    backpropagate_loss(model, loss, x, labels);
+    return result;
+}
+
+template <class Model>
+constexpr void require_unconditional() {
+    static_assert(!takes_labels<Model>::value, "tinygan: this model is conditional: pass the batch's labels too");
+}
+template <class Model>
+constexpr void require_conditional() {
+    static_assert(takes_labels<Model>::value, "tinygan: this model takes no labels: call it without them");
 }
 
 }  // namespace detail
@@ -113,28 +179,52 @@ void backpropagate_loss(Model& model, const SoftmaxCrossEntropy<Scalar>& loss, c
 template <class Model, class Loss, class Scalar = typename Model::Scalar>
 BatchResult<Scalar> test_on_batch(Model& model, Loss& loss, const detail::Same<Matrix<Scalar>>& x,
                                   const detail::Same<Matrix<Scalar>>& y) {
-    detail::require_valid_batch(x, y);
-    return detail::evaluate_loss(model, loss, model.forward(x), y);
+    detail::require_unconditional<Model>();
+    return detail::test_batch(model, loss, x, y, nullptr);
+}
+// The same for a conditional model: `labels` holds each sample's class (conditioning.hpp).
+template <class Model, class Loss, class Scalar = typename Model::Scalar>
+BatchResult<Scalar> test_on_batch(Model& model, Loss& loss, const detail::Same<Matrix<Scalar>>& x,
+                                  const detail::Same<Matrix<Scalar>>& y, const Labels& labels) {
+    detail::require_conditional<Model>();
+    return detail::test_batch(model, loss, x, y, &labels);
 }
 
-// One optimisation step on one batch, in training mode: forward, loss, backward,
-// optimizer.step(model). Returns the loss and accuracy measured before the step, as Keras does.
-// A batch that test_on_batch refuses, or a loss that is not finite (the model has diverged),
-// throws before the optimizer changes anything. Denormal floats are flushed to zero during the
-// step, as TensorFlow does.
+// A step's first half, in training mode: forward, loss, backward, and nothing else. Every
+// trainable parameter's gradient holds dLoss/dparameter for this batch (assigned, not added), for
+// optimizer.step(model) to apply, at once or after more (GradientSum adds two batches' gradients, as
+// PyTorch accumulates). Returns the loss and accuracy; refuses a bad batch, or a loss that is not
+// finite, before the gradients change; flushes denormals to zero while it runs, as TensorFlow does.
+template <class Model, class Loss, class Scalar = typename Model::Scalar>
+BatchResult<Scalar> compute_gradients(Model& model, Loss& loss, const detail::Same<Matrix<Scalar>>& x,
+                                      const detail::Same<Matrix<Scalar>>& y) {
+    detail::require_unconditional<Model>();
+    return detail::gradients_of_batch(model, loss, x, y, nullptr);
+}
+template <class Model, class Loss, class Scalar = typename Model::Scalar>
+BatchResult<Scalar> compute_gradients(Model& model, Loss& loss, const detail::Same<Matrix<Scalar>>& x,
+                                      const detail::Same<Matrix<Scalar>>& y, const Labels& labels) {
+    detail::require_conditional<Model>();
+    return detail::gradients_of_batch(model, loss, x, y, &labels);
+}
+
+// One optimisation step on one batch, Keras' train_on_batch: compute_gradients, then
+// optimizer.step(model). Returns the loss and accuracy measured before the step, as Keras does. A
+// batch that test_on_batch refuses, or a loss that is not finite (the model has diverged), throws
+// before the optimizer changes anything.
 template <class Model, class Loss, class Optimizer, class Scalar = typename Model::Scalar>
 BatchResult<Scalar> train_on_batch(Model& model, Loss& loss, Optimizer& optimizer, const detail::Same<Matrix<Scalar>>& x,
                                    const detail::Same<Matrix<Scalar>>& y) {
-    detail::warn_once_if_unoptimized();
-    const ScopedFlushDenormals flush_denormals;  // as TensorFlow trains; see denormals.hpp
-    detail::require_valid_batch(x, y);  // before anything changes, the mode included
-    detail::set_training_mode(model, true);
-    const BatchResult<Scalar> result = detail::evaluate_loss(model, loss, model.forward(x), y);
-    if (!std::isfinite(result.loss))
-        throw NumericError(detail::concat("the loss is ", detail::number_text(result.loss), " on a finite batch: ",
-                                          model.description(), " has diverged (a parameter or output is no longer ",
-                                          "finite); the optimizer step was not taken"));
-    detail::backpropagate_loss(model, loss, x);
+    const ScopedFlushDenormals flush_denormals;  // the optimizer's step too
+    const BatchResult<Scalar> result = compute_gradients(model, loss, x, y);
+    optimizer.step(model);
+    return result;
+}
+template <class Model, class Loss, class Optimizer, class Scalar = typename Model::Scalar>
+BatchResult<Scalar> train_on_batch(Model& model, Loss& loss, Optimizer& optimizer, const detail::Same<Matrix<Scalar>>& x,
+                                   const detail::Same<Matrix<Scalar>>& y, const Labels& labels) {
+    const ScopedFlushDenormals flush_denormals;
+    const BatchResult<Scalar> result = compute_gradients(model, loss, x, y, labels);
     optimizer.step(model);
     return result;
 }

@@ -5,6 +5,7 @@
 #pragma once
 
 #include "../config.hpp"
+#include "../error.hpp"
 #include "../mnist_idx.hpp"
 #include "../safetensors.hpp"
 
@@ -31,6 +32,15 @@ public:
     // Images in [0, 1], one per column, for the given noise (inference mode; the training buffers
     // and the run's random state are left as they were).
     virtual Matrix<float> sample(const Matrix<float>& noise) = 0;
+
+    // A conditional GAN: how many classes it draws (0 for an unconditional one), and images of the
+    // given class for each column of noise. Its training data must have labels.
+    virtual Index classes() const { return 0; }
+    virtual Matrix<float> sample_classes(const Matrix<float>& noise, const Labels& labels) {
+        (void)noise;
+        (void)labels;
+        throw ArgumentError("this GAN is not conditional: it draws no chosen class");
+    }
 
     virtual Index z_dim() const = 0;
     virtual Index batch_size() const = 0;
@@ -70,6 +80,20 @@ Matrix<float> predict_in_chunks(Model& model, const Matrix<float>& x, Index chun
         const Index n = std::min(chunk, x.cols() - start);
         const Matrix<float> part = x.middleCols(start, n);
         const Matrix<float>& out = model.predict(part);
+        if (y.size() == 0) y.resize(out.rows(), x.cols());
+        y.middleCols(start, n) = out;
+    }
+    return y;
+}
+// The same for a conditional model, with a class for each column of x.
+template <class Model>
+Matrix<float> predict_in_chunks(Model& model, const Matrix<float>& x, const Labels& labels, Index chunk = 512) {
+    Matrix<float> y;
+    for (Index start = 0; start < x.cols(); start += chunk) {
+        const Index n = std::min(chunk, x.cols() - start);
+        const Matrix<float> part = x.middleCols(start, n);
+        const Labels part_labels = labels.middleCols(start, n);
+        const Matrix<float>& out = model.predict(part, part_labels);
         if (y.size() == 0) y.resize(out.rows(), x.cols());
         y.middleCols(start, n) = out;
     }

@@ -75,4 +75,23 @@ struct GanCheckpoint {
     }
 };
 
+// A conditional GAN's checkpoint records how many classes it draws (metadata "classes"); an
+// unconditional GAN's records none, as before conditioning existed.
+inline void save_classes(TensorFile& file, Index classes) {
+    if (classes > 0) file.metadata["classes"] = std::to_string(classes);
+}
+inline Index classes_of(const TensorFile& file, const std::string& source) {
+    return file.metadata.count("classes") ? static_cast<Index>(metadata_u64(file, "classes", source)) : 0;
+}
+// DataError unless the checkpoint was written by a GAN of as many classes (0: unconditional).
+inline void require_classes(const TensorFile& file, const std::string& source, Index classes) {
+    const Index saved = classes_of(file, source);
+    if (saved == classes) return;
+    const auto kind = [](Index c) {
+        return c > 0 ? detail::concat("a conditional GAN of ", c, " classes") : std::string("an unconditional GAN");
+    };
+    throw DataError(detail::concat(source, " was written by ", kind(saved), ", but this run is ", kind(classes),
+                                   saved > 0 && classes == 0 ? " (resume it as a conditional run)" : ""));
+}
+
 }  // namespace tinygan::app

@@ -46,13 +46,15 @@ struct TrainOptions {
 
 struct GenerateOptions {
     std::string checkpoint;
-    std::int64_t count = 100;
+    std::int64_t count = 100;  // images, or images per class with --class all
     std::string out = "generated-images-idx3-ubyte";
     std::uint64_t seed = 1;
+    std::string classes;  // a conditional GAN's: "" (drawn at random), "all", or one class ("7")
 };
 
 struct ScoreOptions {
     std::string samples;  // an IDX file of 28x28 images
+    std::string labels;   // the classes they were drawn for ("" = labels_file_for(samples) if it is there)
     std::string data = "data/mnist";
     std::string classifier;
     bool calibrate = false;
@@ -119,8 +121,12 @@ void require_batch_fits(std::int64_t batch_size, const ImageSet& images, const s
 void require_writable_folder(const std::string& folder);
 // set_num_threads, saying so when the machine gives fewer threads than asked.
 int start_threads(std::int64_t asked, const std::string& program);
-// A PNG grid of images (one per column, values in [0, 1]), as square as their count allows.
-void write_samples(const std::string& path, const Matrix<float>& images, Index rows, Index cols);
+// A PNG grid of images (one per column, values in [0, 1]), `grid_cols` to a row (0: as square as
+// their count allows).
+void write_samples(const std::string& path, const Matrix<float>& images, Index rows, Index cols, int grid_cols = 0);
+// Where the labels of an IDX images file go: digits-idx3-ubyte -> digits-labels-idx1-ubyte (MNIST's
+// naming), anything else -> NAME-labels-idx1-ubyte.
+std::string labels_file_for(const std::string& images_file);
 // Where the scorer's classifier for a data set is cached when --classifier is not given: the
 // user's cache directory ($XDG_CACHE_HOME/tinygan, else $HOME/.cache/tinygan, else the system's
 // temporary directory), named by a checksum of the data set's four files, so that two folders

@@ -49,7 +49,8 @@ public:
     SampleScorer& operator=(const SampleScorer&) = delete;
 
     void save(const std::string& path);
-    SampleScore score(const Matrix<float>& samples);
+    // With `requested` (one class per sample), the conditional accuracy too.
+    SampleScore score(const Matrix<float>& samples, const Labels* requested = nullptr);
     double test_accuracy() const { return test_accuracy_; }
     static constexpr const char* format_name = "tinygan-sample-score-classifier-1";
 

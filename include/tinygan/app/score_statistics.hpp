@@ -38,9 +38,16 @@ struct SampleScore {
     std::array<double, score_classes> class_fractions{};
     int classes_over_5_percent = 0;
     double inception_score = 0;
+    // For images drawn for requested classes (a conditional GAN's): how often the classifier agrees
+    // with the requested class, overall and per requested class; negative when not measured.
+    double conditional_accuracy = -1;
+    std::array<double, score_classes> class_accuracy{};
 
-    // "FD 12.3, 10 classes >= 5%, IS 8.91" ("1 class >= 5%")
+    bool conditional() const { return conditional_accuracy >= 0; }
+    // "FD 12.3, 10 classes >= 5%, IS 8.91" ("1 class >= 5%"), then ", conditional accuracy 97.30%"
     std::string summary() const;
+    // "0: 99.1%, 1: 98.7%, ..." (the conditional accuracy per requested class)
+    std::string class_accuracies() const;
     // What to keep in mind reading the score, or "": a Fréchet distance of few samples.
     std::string caveat() const;
     // "0: 9.8%, 1: 11.2%, ..."
@@ -50,8 +57,10 @@ struct SampleScore {
 // The class part of a score, from class probabilities (score_classes x samples, one column per
 // sample): the share of the samples whose most probable class is c, how many classes hold at
 // least 5% of them, and the inception-style score exp(mean over x of KL(p(y|x) || p(y))), p(y)
-// being the mean of the columns. frechet_distance is left at 0.
-SampleScore score_class_probabilities(const Matrix<double>& probabilities);
+// being the mean of the columns. frechet_distance is left at 0. With `requested` (one class per
+// sample, as a conditional GAN was asked to draw), the conditional accuracy too: the share of the
+// samples whose most probable class is the requested one, overall and per requested class.
+SampleScore score_class_probabilities(const Matrix<double>& probabilities, const Labels* requested = nullptr);
 
 }  // namespace tinygan::app
 

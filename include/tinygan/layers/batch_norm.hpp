@@ -171,23 +171,37 @@ private:
 // of the batch x as its moving statistics, for weights whose own moving statistics are not theirs
 // (a moving average of the weights, ema.hpp). Runs one forward in training mode; leaves the model
 // in inference mode, ready to predict.
+namespace detail {
+
 template <class Model>
-void update_batch_norm_statistics(Model& model, const Matrix<typename Model::Scalar>& x) {
+void update_batch_norm_statistics(Model& model, const Matrix<typename Model::Scalar>& x, const Labels* labels) {
     using Norm = BatchNorm<typename Model::Scalar>;
     std::vector<double> momenta;
-    detail::for_each_leaf_layer(model, [&](auto& layer) {  // nested models' BatchNorms too
+    for_each_leaf_layer(model, [&](auto& layer) {  // nested models' BatchNorms too
         if constexpr (std::is_same_v<std::decay_t<decltype(layer)>, Norm>) {
             momenta.push_back(layer.options().momentum);
             layer.set_momentum(0);
         }
     });
     model.set_training(true);
-    model.forward(x);
+    forward_with(model, x, labels);
     model.set_training(false);
     std::size_t k = 0;
-    detail::for_each_leaf_layer(model, [&](auto& layer) {
+    for_each_leaf_layer(model, [&](auto& layer) {
         if constexpr (std::is_same_v<std::decay_t<decltype(layer)>, Norm>) layer.set_momentum(momenta[k++]);
     });
+}
+
+}  // namespace detail
+
+template <class Model>
+void update_batch_norm_statistics(Model& model, const Matrix<typename Model::Scalar>& x) {
+    detail::update_batch_norm_statistics(model, x, nullptr);
+}
+// The same for a conditional model, with a class for each column of x.
+template <class Model>
+void update_batch_norm_statistics(Model& model, const Matrix<typename Model::Scalar>& x, const Labels& labels) {
+    detail::update_batch_norm_statistics(model, x, &labels);
 }
 
 }  // namespace tinygan

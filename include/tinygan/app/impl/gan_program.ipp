@@ -39,6 +39,8 @@ std::string text(const Parts&... parts) {
 }
 
 inline constexpr const char* score_header = "step,frechet_distance,classes_over_5_percent,inception_score\n";
+inline constexpr const char* conditional_score_header =
+    "step,frechet_distance,classes_over_5_percent,inception_score,conditional_accuracy\n";
 inline constexpr std::uint64_t sample_noise_salt = 0x5a3b1e5c0ffee123ULL;
 
 inline void say_line(const std::string& line) { std::printf("%s\n", line.c_str()); }
@@ -69,7 +71,27 @@ inline void write_loss_plot(const std::string& path, const LossLog& log, std::si
 inline void print_score(const std::string& what, const SampleScore& s) {
     std::printf("%s: %lld samples, %s\n  classes: %s\n", what.c_str(), static_cast<long long>(s.samples),
                 s.summary().c_str(), s.histogram().c_str());
+    if (s.conditional()) std::printf("  conditional accuracy per requested class: %s\n", s.class_accuracies().c_str());
     if (!s.caveat().empty()) std::printf("  note: %s\n", s.caveat().c_str());
+}
+
+// The sample grid of a conditional GAN: a row per class, 10 images a row, row k of class k.
+inline Labels grid_labels(Index classes) {
+    Labels labels(classes * 10);
+    for (Index j = 0; j < labels.cols(); ++j) labels(j) = static_cast<int>(j / 10);
+    return labels;
+}
+
+// Every class in turn, for samples scored for their conditional accuracy: the same count of each.
+inline Labels cycling_labels(Index count, Index classes) {
+    Labels labels(count);
+    for (Index j = 0; j < count; ++j) labels(j) = static_cast<int>(j % classes);
+    return labels;
+}
+
+// A GAN's images for noise: of the given classes for a conditional GAN.
+inline Matrix<float> sample_of(Gan& gan, const Matrix<float>& noise, const Labels& labels) {
+    return gan.classes() > 0 ? gan.sample_classes(noise, labels) : gan.sample(noise);
 }
 
 // The scorer for `data` from --classifier, or from the default cache.
@@ -98,12 +120,17 @@ TINYGAN_APP_INLINE void add_train_flags(Flags& flags, TrainOptions& o) {
 
 TINYGAN_APP_INLINE void add_generate_flags(Flags& flags, GenerateOptions& o) {
     flags.add("--checkpoint", o.checkpoint, "a checkpoint written by training (required)");
-    flags.add("--count", o.count, 1, 1'000'000, "how many images to draw (default " + std::to_string(o.count) + ")");
+    flags.add("--count", o.count, 1, 1'000'000,
+              "how many images to draw, per class with --class all (default " + std::to_string(o.count) + ")");
+    flags.add("--class", o.classes, "a conditional GAN's class to draw, or all (the same count of each); the labels "
+                                    "go next to the images (default: classes drawn at random)");
     flags.add("--out", o.out, "IDX file to write (its folder is created; a PNG grid goes to OUT.png) (default " + o.out + ")");
     flags.add("--seed", o.seed, "noise seed (default " + std::to_string(o.seed) + ")");
 }
 
 TINYGAN_APP_INLINE void add_score_flags(Flags& flags, ScoreOptions& o) {
+    flags.add("--labels", o.labels, "the classes the images were drawn for, for the conditional accuracy (default: "
+                                    "the labels file generate wrote next to them, if there is one)");
     flags.add("--data", o.data, "the labelled data set the classifier learns from, with its test set (default " + o.data + ")");
     flags.add("--classifier", o.classifier, "the cached classifier (default: in ~/.cache/tinygan, by data checksum)");
     flags.add_switch("--calibrate", o.calibrate, "score reference sets instead: real images, one class, noise, black");
@@ -219,9 +246,17 @@ TINYGAN_APP_INLINE int start_threads(std::int64_t asked, const std::string& prog
     return taken;
 }
 
-TINYGAN_APP_INLINE void write_samples(const std::string& path, const Matrix<float>& images, Index rows, Index cols) {
-    const int grid_cols = static_cast<int>(std::ceil(std::sqrt(static_cast<double>(images.cols()))));
+TINYGAN_APP_INLINE void write_samples(const std::string& path, const Matrix<float>& images, Index rows, Index cols,
+                                       int grid_cols) {
+    if (grid_cols <= 0) grid_cols = static_cast<int>(std::ceil(std::sqrt(static_cast<double>(images.cols()))));
     write_png(path, image_grid(images, rows, cols, grid_cols, 2));
+}
+
+TINYGAN_APP_INLINE std::string labels_file_for(const std::string& images_file) {
+    const std::string suffix = "-idx3-ubyte";
+    if (images_file.size() > suffix.size() && images_file.compare(images_file.size() - suffix.size(), suffix.size(), suffix) == 0)
+        return images_file.substr(0, images_file.size() - suffix.size()) + "-labels-idx1-ubyte";
+    return images_file + "-labels-idx1-ubyte";
 }
 
 TINYGAN_APP_INLINE std::string default_classifier_path(const std::string& data) {
@@ -269,8 +304,19 @@ TINYGAN_APP_INLINE int train(Gan& gan, const ImageSet& images, const TrainOption
         throw ArgumentError(text("the checkpoint is at step ", start, ", beyond --steps ", o.steps));
 
     LossLog log(o.out + "/losses.csv", {"d_loss", "d_acc", "g_loss"}, start);
-    Matrix<float> fixed_noise(gan.z_dim(), 100);  // a 10 x 10 grid, the same at every sample point
+    // A 10 x 10 grid, the same noise at every sample point; a conditional GAN's draws class k in row k.
+    const bool conditional = gan.classes() > 0;
+    if (conditional && !images.labelled())
+        throw DataError("this GAN is conditional: it trains on the images' labels, but the data set has none "
+                        "(train-labels-idx1-ubyte or .gz next to the images)");
+    if (conditional && images.classes() > gan.classes())
+        throw DataError(text("the data set's labels name ", images.classes(), " classes; this GAN draws ", gan.classes()));
+    const Labels grid_labels = internal::grid_labels(conditional ? gan.classes() : 10);
+    Matrix<float> fixed_noise(gan.z_dim(), grid_labels.cols());
     Rng(gan.seed() ^ internal::sample_noise_salt).fill_normal(fixed_noise);
+    auto write_grid = [&](const std::string& path) {
+        write_samples(path, internal::sample_of(gan, fixed_noise, grid_labels), image_rows, image_cols, 10);
+    };
 
     if (start == 0) gan.summary(std::cout);
     std::printf("Training %lld steps (batch %lld, z_dim %lld, seed %llu, %d thread%s) on %lld images\n",
@@ -296,10 +342,13 @@ TINYGAN_APP_INLINE int train(Gan& gan, const ImageSet& images, const TrainOption
         score_noise.resize(gan.z_dim(), o.score_samples);
         Rng(gan.seed() ^ internal::sample_noise_salt ^ 0x9e3779b97f4a7c15ULL).fill_normal(score_noise);
         const std::string path = o.out + "/scores.csv";
-        if (start == 0) write_file_atomically(path, internal::score_header, std::strlen(internal::score_header));
+        const std::string header = conditional ? internal::conditional_score_header : internal::score_header;
+        if (start == 0) write_file_atomically(path, header.data(), header.size());
         scores = std::fopen(path.c_str(), "a");
         if (!scores) throw DataError("cannot append to " + path);
     }
+    // A conditional GAN is scored on every class in turn, for its conditional accuracy too.
+    const Labels score_labels = internal::cycling_labels(o.score ? o.score_samples : 0, conditional ? gan.classes() : 1);
     struct CloseScores {
         std::FILE*& file;
         ~CloseScores() {
@@ -308,10 +357,13 @@ TINYGAN_APP_INLINE int train(Gan& gan, const ImageSet& images, const TrainOption
     } close_scores{scores};
     auto score_now = [&](std::int64_t step) {
         if (!scorer) return;
-        const SampleScore s = scorer->score(gan.sample(score_noise));
+        const SampleScore s = conditional ? scorer->score(gan.sample_classes(score_noise, score_labels), &score_labels)
+                                          : scorer->score(gan.sample(score_noise));
         internal::print_score(text("Score at step ", step), s);
-        std::fprintf(scores, "%lld,%.4f,%d,%.4f\n", static_cast<long long>(step), s.frechet_distance,
+        std::fprintf(scores, "%lld,%.4f,%d,%.4f", static_cast<long long>(step), s.frechet_distance,
                      s.classes_over_5_percent, s.inception_score);
+        if (conditional) std::fprintf(scores, ",%.4f", s.conditional_accuracy);
+        std::fprintf(scores, "\n");
         std::fflush(scores);
     };
 
@@ -345,8 +397,7 @@ TINYGAN_APP_INLINE int train(Gan& gan, const ImageSet& images, const TrainOption
         }
         // The last step's grid is samples_final.png, written below: not a second copy of it here.
         if (o.sample_every > 0 && step % o.sample_every == 0 && step < o.steps) {
-            write_samples(o.out + "/samples_step_" + internal::step_name(step) + ".png", gan.sample(fixed_noise), image_rows,
-                          image_cols);
+            write_grid(o.out + "/samples_step_" + internal::step_name(step) + ".png");
             score_now(step);
         }
         if (o.checkpoint_every > 0 && step % o.checkpoint_every == 0) save_checkpoint(step);
@@ -363,7 +414,7 @@ TINYGAN_APP_INLINE int train(Gan& gan, const ImageSet& images, const TrainOption
                     static_cast<long long>(step), checkpoint.c_str());
         return InterruptHandler::exit_status(interrupts.signal());
     }
-    write_samples(o.out + "/samples_final.png", gan.sample(fixed_noise), image_rows, image_cols);
+    write_grid(o.out + "/samples_final.png");
     score_now(step);
     const std::int64_t ran = o.steps - start;
     std::printf("Done: %lld steps in %.1f s (%.3f ms/step). Final D loss %.4f, G loss %.4f.\n"
@@ -374,10 +425,36 @@ TINYGAN_APP_INLINE int train(Gan& gan, const ImageSet& images, const TrainOption
 }
 
 TINYGAN_APP_INLINE void generate(Gan& gan, const GenerateOptions& o, Index image_rows, Index image_cols) {
-    Matrix<float> noise(gan.z_dim(), o.count);
+    using internal::text;
+    const Index classes = gan.classes();
+    if (!o.classes.empty() && classes == 0)
+        throw ArgumentError(text("--class needs a conditional GAN, but ", o.checkpoint.empty() ? "this GAN" : o.checkpoint,
+                                 " was trained without labels: it draws no chosen class"));
+    // The classes to draw: one (--class 7), each in turn, o.count of each (--class all), or at random.
+    Index count = o.count;
+    Labels labels;
     Rng rng(o.seed);
+    if (o.classes == "all") {
+        count = o.count * classes;
+        labels = internal::cycling_labels(count, classes);
+    } else if (!o.classes.empty()) {
+        std::size_t used = 0;
+        long long wanted = -1;
+        try {
+            wanted = std::stoll(o.classes, &used);
+        } catch (const std::exception&) {
+            used = 0;
+        }
+        if (used != o.classes.size() || wanted < 0 || wanted >= classes)
+            throw ArgumentError(text("--class must be a class 0 to ", classes - 1, " or all, got \"", o.classes, "\""));
+        labels = Labels::Constant(count, static_cast<int>(wanted));
+    } else if (classes > 0) {
+        labels.resize(count);
+        for (Index j = 0; j < count; ++j) labels(j) = static_cast<int>(rng.uniform_index(static_cast<std::uint64_t>(classes)));
+    }
+    Matrix<float> noise(gan.z_dim(), count);
     rng.fill_normal(noise);
-    const Matrix<float> images = gan.sample(noise);
+    const Matrix<float> images = classes > 0 ? gan.sample_classes(noise, labels) : gan.sample(noise);
     std::vector<std::uint8_t> bytes(static_cast<std::size_t>(images.size()));
     for (Index i = 0; i < images.size(); ++i)
         bytes[static_cast<std::size_t>(i)] =
@@ -386,11 +463,18 @@ TINYGAN_APP_INLINE void generate(Gan& gan, const GenerateOptions& o, Index image
     std::error_code error;
     if (!folder.empty()) std::filesystem::create_directories(folder, error);
     if (error) throw DataError("cannot create the folder " + folder.string() + ": " + error.message());
-    write_idx(o.out, {static_cast<std::uint32_t>(o.count), static_cast<std::uint32_t>(image_rows),
+    write_idx(o.out, {static_cast<std::uint32_t>(count), static_cast<std::uint32_t>(image_rows),
                       static_cast<std::uint32_t>(image_cols)}, bytes);
     write_samples(o.out + ".png", images, image_rows, image_cols);
-    std::printf("Wrote %lld images from %s (step %lld) to %s and %s.png\n", static_cast<long long>(o.count),
-                o.checkpoint.c_str(), static_cast<long long>(gan.steps_done()), o.out.c_str(), o.out.c_str());
+    std::string labels_note;
+    if (classes > 0) {
+        const std::string labels_path = labels_file_for(o.out);
+        write_idx(labels_path, {static_cast<std::uint32_t>(count)}, std::vector<std::uint8_t>(labels.data(), labels.data() + count));
+        labels_note = ", their classes to " + labels_path;
+    }
+    std::printf("Wrote %lld images from %s (step %lld) to %s and %s.png%s\n", static_cast<long long>(count),
+                o.checkpoint.c_str(), static_cast<long long>(gan.steps_done()), o.out.c_str(), o.out.c_str(),
+                labels_note.c_str());
 }
 
 // The score of an IDX file of images, or (--calibrate) of reference sets drawn from the data set
@@ -400,10 +484,16 @@ TINYGAN_APP_INLINE int score_command(const ScoreOptions& o) {
     using internal::text;
     const auto scorer = internal::scorer_for(o.data, o.classifier);
     if (!o.calibrate) {
-        const ImageSet images = ImageSet::load(o.samples);
+        // The classes the images were drawn for: --labels, or the file generate wrote next to them.
+        const std::string labels = !o.labels.empty() ? o.labels
+                                   : std::filesystem::exists(labels_file_for(o.samples)) ? labels_file_for(o.samples)
+                                                                                          : "";
+        const ImageSet images = labels.empty() ? ImageSet::load(o.samples) : ImageSet::load(o.samples, labels);
         if (images.image_rows() != 28 || images.image_cols() != 28)
             throw DataError(text(o.samples, " holds ", images.image_rows(), "x", images.image_cols(), " images; the scorer takes 28x28"));
-        internal::print_score(o.samples, scorer->score(images_as_floats(images.pixels(), 0, images.count())));
+        const Matrix<float> pixels = images_as_floats(images.pixels(), 0, images.count());
+        if (!labels.empty()) std::printf("The classes the images were drawn for: %s\n", labels.c_str());
+        internal::print_score(o.samples, labels.empty() ? scorer->score(pixels) : scorer->score(pixels, &images.labels()));
         return 0;
     }
     const ImageSet train = ImageSet::load(require_data_file(o.data, "train-images-idx3-ubyte"));
@@ -447,10 +537,17 @@ inline int run_command(Program& program, const std::vector<std::string>& args) {
             break;
     }
     TrainOptions& o = program.train;
-    const ImageSet images = load_training_images(o.data, program.image_rows, program.image_cols, program.fetch_hint);
+    ImageSet images = load_training_images(o.data, program.image_rows, program.image_cols, program.fetch_hint);
     require_writable_folder(o.out);
     start_threads(o.threads, program.name);
     const std::unique_ptr<Gan> gan = program.make_gan(images, o);
+    if (gan->classes() > 0) {  // a conditional GAN trains on the labels too
+        const std::string labels = find_data_file(o.data, "train-labels-idx1-ubyte");
+        if (labels.empty())
+            throw DataError(text("this GAN is conditional: it needs the training labels, but ", o.data,
+                                 " has neither train-labels-idx1-ubyte nor train-labels-idx1-ubyte.gz"));
+        images.set_labels(read_labels(labels, images.count()));
+    }
     return train(*gan, images, o, program.image_rows, program.image_cols);
 }
 

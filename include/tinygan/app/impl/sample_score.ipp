@@ -170,13 +170,13 @@ TINYGAN_APP_INLINE void SampleScorer::save(const std::string& path) {
     save_safetensors(path, file);
 }
 
-TINYGAN_APP_INLINE SampleScore SampleScorer::score(const Matrix<float>& samples) {
+TINYGAN_APP_INLINE SampleScore SampleScorer::score(const Matrix<float>& samples, const Labels* requested) {
     if (samples.rows() != score_pixels)
         throw ShapeError(tinygan::detail::concat("the scorer takes 28x28 images (784 rows), got ", samples.rows(), " rows"));
     if (samples.cols() < 2) throw ArgumentError("scoring needs at least 2 samples");
     Matrix<double> features, probabilities;
     classifier_->evaluate(samples, features, probabilities);
-    SampleScore s = score_class_probabilities(probabilities);
+    SampleScore s = score_class_probabilities(probabilities, requested);
     s.frechet_distance = frechet_distance(FeatureStatistics::of(features), reference_);
     return s;
 }

@@ -35,9 +35,24 @@ TINYGAN_APP_INLINE double frechet_distance(const FeatureStatistics& a, const Fea
 }
 
 TINYGAN_APP_INLINE std::string SampleScore::summary() const {
-    char text[96];
+    char text[128];
     std::snprintf(text, sizeof text, "FD %.2f, %d class%s >= 5%%, IS %.2f", frechet_distance, classes_over_5_percent,
                   classes_over_5_percent == 1 ? "" : "es", inception_score);
+    std::string line = text;
+    if (conditional()) {
+        std::snprintf(text, sizeof text, ", conditional accuracy %.2f%%", 100 * conditional_accuracy);
+        line += text;
+    }
+    return line;
+}
+
+TINYGAN_APP_INLINE std::string SampleScore::class_accuracies() const {
+    std::string text;
+    char part[24];
+    for (Index c = 0; c < score_classes; ++c) {
+        std::snprintf(part, sizeof part, "%s%d: %.1f%%", c ? ", " : "", int(c), 100 * class_accuracy[static_cast<std::size_t>(c)]);
+        text += part;
+    }
     return text;
 }
 
@@ -57,7 +72,7 @@ TINYGAN_APP_INLINE std::string SampleScore::histogram() const {
     return text;
 }
 
-TINYGAN_APP_INLINE SampleScore score_class_probabilities(const Matrix<double>& probabilities) {
+TINYGAN_APP_INLINE SampleScore score_class_probabilities(const Matrix<double>& probabilities, const Labels* requested) {
     if (probabilities.rows() != score_classes)
         throw ShapeError(tinygan::detail::concat("class probabilities need ", score_classes, " rows, got ", probabilities.rows()));
     if (probabilities.cols() < 1) throw ArgumentError("class probabilities of no samples");
@@ -76,6 +91,29 @@ TINYGAN_APP_INLINE SampleScore score_class_probabilities(const Matrix<double>& p
         }
     }
     s.inception_score = std::exp(kl / static_cast<double>(probabilities.cols()));
+    if (requested) {
+        if (requested->cols() != probabilities.cols())
+            throw ShapeError(tinygan::detail::concat("the conditional accuracy needs one requested class per sample: ",
+                                                     probabilities.cols(), " samples, ", requested->cols(), " classes"));
+        std::array<Index, score_classes> asked{}, agreed{};
+        Index agreed_overall = 0;
+        for (Index j = 0; j < probabilities.cols(); ++j) {
+            const int wanted = (*requested)(j);
+            if (wanted < 0 || wanted >= score_classes)
+                throw ArgumentError(tinygan::detail::concat("requested class ", wanted, " of sample ", j,
+                                                            " is not a class 0 to ", score_classes - 1));
+            Index predicted = 0;
+            probabilities.col(j).maxCoeff(&predicted);
+            ++asked[static_cast<std::size_t>(wanted)];
+            if (predicted == wanted) {
+                ++agreed[static_cast<std::size_t>(wanted)];
+                ++agreed_overall;
+            }
+        }
+        s.conditional_accuracy = static_cast<double>(agreed_overall) / static_cast<double>(probabilities.cols());
+        for (std::size_t c = 0; c < asked.size(); ++c)
+            s.class_accuracy[c] = asked[c] ? static_cast<double>(agreed[c]) / static_cast<double>(asked[c]) : 0.0;
+    }
     for (std::size_t c = 0; c < counts.size(); ++c) {
         s.class_fractions[c] = static_cast<double>(counts[c]) / static_cast<double>(s.samples);
         s.classes_over_5_percent += s.class_fractions[c] >= 0.05;
