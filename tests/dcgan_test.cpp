@@ -179,12 +179,13 @@ double summary_error(const Matrix<float>& actual, const test::ReferenceCase& ref
 // gradient, so the gradients (and the second step, whose update depends on both steps' gradients)
 // carry the check.
 //
-// Tolerances, float32 against float64. Measured on the build machine (AVX-512): losses 8.7e-7,
-// gradients 3.0e-5 (step 1: below 5e-6; step 2's are larger), updates 8.5e-5 (step 2, where the
-// two steps' gradients partly cancel in Adam's moments), running statistics 1.5e-5 (a mean of
-// activations that cancel). The tolerances, 1e-5, 2e-4, 5e-4 and 1e-4, leave a margin of about 6
-// to 12 for other CPUs' float rounding. The negative controls, from the same PyTorch run with one
-// mistake each, are at least 0.09 away: hundreds of tolerances.
+// Tolerances, float32 against float64. The test takes Adam's epsilon 1e-2, not the example's 1e-8,
+// which would make the first steps move each weight by +-lr by the sign of its gradient: float
+// rounding decides that sign for a gradient near 0, and an AVX2 build's step 2 ended 5% from the
+// reference (an AVX-512 build's 3e-5). Measured with 1e-2, worst of both: gradients 3.4e-6, updates
+// 5.9e-6, running statistics 5.7e-7. The tolerances, 1e-5 for losses, 4e-5, 6e-5 and 1e-5, leave a
+// margin of about 10. The negative controls, from the same PyTorch run with one mistake each, are
+// thousands of tolerances away.
 TEST_CASE("Two DCGAN steps are PyTorch's, in float64, from the same weights and batches") {
     const std::vector<test::ReferenceCase> cases = test::load_reference("dcgan_step.txt");
     REQUIRE(cases.size() == 1);
@@ -193,6 +194,7 @@ TEST_CASE("Two DCGAN steps are PyTorch's, in float64, from the same weights and 
     dcgan::Config config{ref.integer("z_dim"), batch, 1};
     REQUIRE(config.g_learning_rate == ref.number("g_learning_rate"));  // the reference ran with the defaults
     REQUIRE(config.d_learning_rate == ref.number("d_learning_rate"));
+    config.adam_epsilon = ref.number("adam_epsilon");  // 1e-2: see Config::adam_epsilon
     dcgan::Dcgan gan(config, batch);
 
     // f("g.<name>" or "d.<name>", parameter) for every tensor of both models.
@@ -216,7 +218,7 @@ TEST_CASE("Two DCGAN steps are PyTorch's, in float64, from the same weights and 
         in_reference += number.first.size() > 2 && number.first.compare(number.first.size() - 2, 2, ".k") == 0;
     REQUIRE(trainable == in_reference);  // every tensor of the reference is one of tinygan's, and back
 
-    const double loss_tolerance = 1e-5, gradient_tolerance = 2e-4, update_tolerance = 5e-4, statistics_tolerance = 1e-4;
+    const double loss_tolerance = 1e-5, gradient_tolerance = 4e-5, update_tolerance = 6e-5, statistics_tolerance = 1e-5;
     double worst_loss = 0, worst_gradient = 0, worst_update = 0, worst_statistics = 0;
     // Each negative control's smallest distance from tinygan's numbers, in tolerances.
     double real_only = std::numeric_limits<double>::infinity(), old_d = real_only, moved = real_only;
@@ -265,7 +267,7 @@ TEST_CASE("Two DCGAN steps are PyTorch's, in float64, from the same weights and 
     INFO("the negative controls, in tolerances: D's gradient from the real batch alone " << real_only
          << ", G's gradient through D before its update " << old_d << ", D's statistics moved in G's step " << moved);
     // The test can fail: each control is far from tinygan's numbers.
-    CHECK(real_only > 100);
-    CHECK(old_d > 100);
-    CHECK(moved > 100);
+    CHECK(real_only > 1000);
+    CHECK(old_d > 1000);
+    CHECK(moved > 1000);
 }

@@ -18,8 +18,9 @@ steps=300
 flags=(--data "$work" --steps "$steps" --batch-size 8 --z-dim 2000 --log-every 0 --sample-every 0)
 
 "$gan" "${flags[@]}" --checkpoint-every 1 --out "$work/reference" >/dev/null || { echo "FAILED: reference run"; exit 1; }
-# Kill each run after a random number (1 to 40) of its steps, read off losses.csv, plus up to 2 ms:
-# that lands mid-training whatever the speed of the machine (the sanitizers make it 10x slower).
+# Kill each run after a random number (1 to 40) of its steps, read off losses.csv, plus up to 2 ms
+# or, every other time, the moment a checkpoint write begins: that lands mid-training whatever the
+# speed of the machine (the sanitizers make it 10x slower).
 # At least min_kills times, and until a kill has landed in the middle of a checkpoint write, at
 # most max_kills times; then let the run finish.
 min_kills=5 max_kills=40
@@ -41,7 +42,14 @@ while :; do
   while kill -0 "$pid" 2>/dev/null && [ "$(wc -l 2>/dev/null <"$work/killed/losses.csv" || echo 0)" -lt "$target_rows" ]; do
     sleep 0.002
   done
-  sleep "0.00$((RANDOM % 3))"
+  if [ $((kills % 2)) -eq 1 ]; then
+    # Every other kill aims at a checkpoint write: spin on shell builtins (no process start) until
+    # the temporary file appears, then kill at once. Left to chance, a fast machine's kills can all
+    # miss the write (CI once saw 0 of 16).
+    while kill -0 "$pid" 2>/dev/null && [ ! -e "$work/killed/checkpoint.safetensors.tmp" ]; do :; done
+  else
+    sleep "0.00$((RANDOM % 3))"
+  fi
   if kill -9 "$pid" 2>/dev/null; then
     wait "$pid" 2>/dev/null
     kills=$((kills + 1))

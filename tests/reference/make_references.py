@@ -531,11 +531,15 @@ def dcgan_step(generator, discriminator, g_adam, d_adam, real, labels, noise):
 
 def dcgan_cases():
     rng = np.random.default_rng(2024)
-    batch, steps, g_lr, d_lr = 4, 2, 5e-4, 2e-4
+    # Adam's epsilon: the example's 1e-8 makes the first steps move each weight by +-lr by the sign of its
+    # gradient, which float rounding decides for a gradient near 0 (an AVX2 build's float32 step 2 was
+    # 5% from this float64 one, an AVX-512 build's 3e-5). 1e-2, above most gradients, makes the step
+    # smooth in its inputs.
+    batch, steps, g_lr, d_lr, adam_eps = 4, 2, 5e-4, 2e-4, 1e-2
     w = Writer("dcgan_step.txt", f"""
 Two steps of the DCGAN (examples/dcgan, dcgan.hpp) in PyTorch, float64, for tests/dcgan_test.cpp: the
 example's models (nn.ConvTranspose2d / Conv2d without bias, BatchNorm2d with momentum 0.1, eps 1e-5),
-torch.optim.Adam with betas (0.5, 0.5), eps 1e-8, lr G {g_lr}, D {d_lr}; the step in the example's
+torch.optim.Adam with betas (0.5, 0.5), eps {adam_eps} (the example's is 1e-8), lr G {g_lr}, D {d_lr}; the step in the example's
 order with tinygan's deliberate differences: losses from D's logits (binary_cross_entropy_with_logits),
 D's running statistics unmoved in G's step. Batch {batch}; real_s, labels_s, noise_s are step s's inputs.
 Every parameter starts from a formula, not stored (1.5M weights): entry i of tensor k, i in PyTorch's
@@ -551,7 +555,8 @@ statistics after step s. Negative controls, computed from the same run: gradient
 gradient from the real batch alone), gradient_s_old_d (G's gradient through D before its update),
 moving_*_s_moved_in_g_step (D's running statistics had they moved in G's forward through D).""")
     generator, discriminator = dcgan_models()
-    numbers = {"batch": batch, "z_dim": 100, "steps": steps, "g_learning_rate": g_lr, "d_learning_rate": d_lr}
+    numbers = {"batch": batch, "z_dim": 100, "steps": steps, "g_learning_rate": g_lr, "d_learning_rate": d_lr,
+               "adam_epsilon": adam_eps}
     tensors = {}
     parameters = {}  # "g.<name>" / "d.<name>" -> (PyTorch's tensor, the positions stored)
     k = 0
@@ -569,8 +574,8 @@ moving_*_s_moved_in_g_step (D's running statistics had they moved in G's forward
                 tensors[f"{key}.positions"] = matrix(positions.reshape(1, -1))
                 parameters[key] = (t, positions)
                 k += 1
-    g_adam = torch.optim.Adam(generator.parameters(), lr=g_lr, betas=(0.5, 0.5), eps=1e-8)
-    d_adam = torch.optim.Adam(discriminator.parameters(), lr=d_lr, betas=(0.5, 0.5), eps=1e-8)
+    g_adam = torch.optim.Adam(generator.parameters(), lr=g_lr, betas=(0.5, 0.5), eps=adam_eps)
+    d_adam = torch.optim.Adam(discriminator.parameters(), lr=d_lr, betas=(0.5, 0.5), eps=adam_eps)
 
     def summary(key, values, positions):
         numbers[f"{key}.sum"] = float(values.sum())
