@@ -6,6 +6,8 @@
 //   gan_bench dcgan  --data DIR [--threads N] [--steps N] [--warmup N]
 //   gan_bench peak   [--threads N]
 //   gan_bench layers [--threads N]
+//   gan_bench conditioning --data DIR [--threads N] [--steps N] [--warmup N]
+#include "cgan.hpp"
 #include "dcgan.hpp"
 #include "mnist_gan.hpp"
 
@@ -42,7 +44,7 @@ struct Args {
 Args parse(int argc, char** argv) {
     Args a;
     if (argc < 2) {
-        std::fprintf(stderr, "usage: gan_bench step|dcgan|peak|layers [--data DIR] [--recipe document|keras-gan] [--threads N] [--steps N] [--warmup N]\n");
+        std::fprintf(stderr, "usage: gan_bench step|dcgan|peak|layers|conditioning [--data DIR] [--recipe document|keras-gan] [--threads N] [--steps N] [--warmup N]\n");
         std::exit(2);
     }
     a.mode = argv[1];
@@ -183,6 +185,63 @@ int bench_dcgan(const Args& a) {
     return 0;
 }
 
+// A conditional recipe's layers, forward then backward, at `batch` samples with labels (every class
+// in turn): each layer's median microseconds, and the sum over the conditioning layers (the
+// embedding, joining and label planes) weighted by how often the step runs them: `forwards` and
+// `backwards` calls a step.
+template <class Model>
+double conditioning_us(Model& model, const char* which, Mat x, tinygan::Index batch, int forwards, int backwards, int reps) {
+    const tinygan::Labels labels = tinygan::app::cycling_labels(batch, 10);
+    double sum = 0;
+    model.set_training(true);
+    model.for_each_layer([&](auto& layer, auto index) {
+        using Layer = std::decay_t<decltype(layer)>;
+        const Mat input = x;
+        const Mat& y = tinygan::detail::forward_with(layer, input, &labels);
+        const Mat dy = Mat::Random(y.rows(), y.cols());
+        x = y;
+        const double forward = time_us([&] { tinygan::detail::forward_with(layer, input, &labels); }, reps);
+        const double backward = time_us([&] { tinygan::detail::backward_with(layer, input, &labels, dy, true); }, reps);
+        const bool conditioning = tinygan::detail::takes_labels<Layer>::value;
+        if (conditioning) sum += forwards * forward + backwards * backward;
+        std::printf("layer %s %zu batch %lld %-40s forward_us=%9.1f backward_us=%9.1f%s\n", which, std::size_t(index),
+                    static_cast<long long>(batch), layer.description().c_str(), forward, backward,
+                    conditioning ? "  (conditioning)" : "");
+    });
+    return sum;
+}
+
+// The conditional recipes' steps, and the share of them their conditioning layers take (issue 16:
+// at most 5%). The cgan step runs G forward twice at the full batch (the half batch's fakes are
+// predicted at full width) and backward once; D forward and backward on two half batches, and its
+// copy once at the full batch. The conditional DCGAN runs G forward and backward once, and D three
+// times (real, fake, G's step).
+int bench_conditioning(const Args& a) {
+    tinygan::ImageSet images = tinygan::ImageSet::load(a.data + "/train-images-idx3-ubyte");
+    images.set_labels(tinygan::read_labels(a.data + "/train-labels-idx1-ubyte", images.count()));
+    tinygan::app::StepResult last{};
+    {
+        mnist_gan::ConditionalGan gan(mnist_gan::Config{100, 32, 1, mnist_gan::ConditionalGan::default_learning_rate});
+        const double ms = median_step_ms(gan, images, a, last);
+        const double us = conditioning_us(gan.generator(), "G", Mat::Random(100, 32), 32, 2, 1, 200) +
+                          conditioning_us(gan.discriminator(), "D", Mat::Random(784, 16), 16, 2, 2, 200) +
+                          conditioning_us(gan.discriminator(), "D", Mat::Random(784, 32), 32, 1, 1, 200);
+        std::printf("conditioning recipe=cgan threads=%d steps=%d ms_per_step=%.3f conditioning_us=%.1f share=%.2f%%\n",
+                    tinygan::num_threads(), a.steps, ms, us, 100 * us / (1000 * ms));
+    }
+    {
+        dcgan::ConditionalDcgan gan(dcgan::Config{}, images.count());
+        Args dcgan_args = a;
+        dcgan_args.steps = std::max(1, a.steps / 50), dcgan_args.warmup = std::max(1, a.warmup / 50);
+        const double ms = median_step_ms(gan, images, dcgan_args, last);
+        const double us = conditioning_us(gan.generator(), "G", Mat::Random(100, 64), 64, 1, 1, 20) +
+                          conditioning_us(gan.discriminator(), "D", Mat::Random(784, 64), 64, 3, 3, 20);
+        std::printf("conditioning recipe=dcgan threads=%d steps=%d ms_per_step=%.2f conditioning_us=%.1f share=%.2f%%\n",
+                    tinygan::num_threads(), dcgan_args.steps, ms, us, 100 * us / (1000 * ms));
+    }
+    return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -194,6 +253,7 @@ int main(int argc, char** argv) {
         if (a.mode == "peak") return bench_peak(a);
         if (a.mode == "dcgan") return bench_dcgan(a);
         if (a.mode == "layers") return bench_layers(a);
+        if (a.mode == "conditioning") return bench_conditioning(a);
     } catch (const std::exception& e) {
         std::fprintf(stderr, "gan_bench: %s\n", e.what());
         return 1;

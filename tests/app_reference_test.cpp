@@ -88,6 +88,36 @@ TEST_CASE("A class holding exactly 5% of the samples counts among the classes >=
     CHECK(s.summary().find("3 classes >= 5%") != std::string::npos);
 }
 
+TEST_CASE("The conditional accuracy counts, per requested class, the samples the classifier puts in it") {
+    // Each sample's most probable class is given: 0.91 on it, 0.01 elsewhere.
+    auto probabilities_of = [](const std::vector<int>& winners) {
+        Matrix<double> p = Matrix<double>::Constant(app::score_classes, static_cast<Index>(winners.size()), 0.01);
+        for (std::size_t j = 0; j < winners.size(); ++j) p(winners[j], static_cast<Index>(j)) = 0.91;
+        return p;
+    };
+    // Requested 2, 2, 2, 2, 7, 7, 7, 7; seen 2, 2, 2, 5, 7, 1, 1, 1: class 2 at 3/4, class 7 at 1/4,
+    // 4/8 overall; the histogram is of what was seen, whatever was asked.
+    Labels requested(8);
+    requested << 2, 2, 2, 2, 7, 7, 7, 7;
+    const app::SampleScore s = app::score_class_probabilities(probabilities_of({2, 2, 2, 5, 7, 1, 1, 1}), &requested);
+    CHECK(s.conditional());
+    CHECK(s.conditional_accuracy == 0.5);
+    CHECK(s.class_accuracy[2] == 0.75);
+    CHECK(s.class_accuracy[7] == 0.25);
+    CHECK(s.class_accuracy[1] < 0);  // seen but never asked for: no accuracy, not 0%
+    CHECK(s.class_fractions[1] == 0.375);
+    CHECK(s.class_accuracies() == "2: 75.0%, 7: 25.0%");
+    CHECK(s.summary().find("conditional accuracy 50.00%") != std::string::npos);
+    // Without requested classes there is no conditional accuracy.
+    CHECK_FALSE(app::score_class_probabilities(probabilities_of({2, 2})).conditional());
+    // A requested class that is not one, or one per sample missing, is refused.
+    Labels eleven = Labels::Constant(2, 11), one = Labels::Constant(1, 2);
+    TINYGAN_CHECK_THROWS_WITH_FRAGMENT(app::score_class_probabilities(probabilities_of({2, 2}), &eleven), ArgumentError,
+                                       "requested class 11 of sample 0 is not a class 0 to 9");
+    TINYGAN_CHECK_THROWS_WITH_FRAGMENT(app::score_class_probabilities(probabilities_of({2, 2}), &one), ShapeError,
+                                       "2 samples, 1 classes");
+}
+
 TEST_CASE("losses.csv: resuming a log larger than 64 KB keeps exactly the rows up to the checkpoint, once each") {
     // The resume streams the old rows through a buffer written out whenever it passes 64 KB.
     test::TempDir dir;

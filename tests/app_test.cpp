@@ -11,6 +11,9 @@
 
 #include <algorithm>
 #include <csignal>
+#include <filesystem>
+#include <set>
+#include <tuple>
 #include <cstring>
 #include <fstream>
 #include <sys/wait.h>
@@ -217,6 +220,85 @@ struct DivergingGan : app::Gan {
 };
 
 }  // namespace
+
+namespace {
+
+// A stand-in conditional GAN: an image of class k is every pixel k / 10, so the images show the
+// classes they were drawn for; it keeps the classes it was last asked for.
+struct ClassGan : DivergingGan {
+    Labels last_asked;
+    Index classes() const override { return 10; }
+    Matrix<float> sample_classes(const Matrix<float>& z, const Labels& labels) override {
+        last_asked = labels;
+        Matrix<float> images(784, z.cols());
+        for (Index j = 0; j < z.cols(); ++j) images.col(j).setConstant(0.1f * static_cast<float>(labels(j)));
+        return images;
+    }
+};
+
+// The classes of the images generate wrote (pixel 0 of each, back from k / 10), and its labels file.
+std::pair<std::vector<int>, std::vector<int>> drawn_and_written(const std::string& out) {
+    const std::vector<std::uint8_t> images = test::read_bytes(out), labels = test::read_bytes(app::labels_file_for(out));
+    std::vector<int> drawn, written(labels.begin() + 8, labels.end());
+    for (std::size_t at = 16; at < images.size(); at += 784) drawn.push_back(static_cast<int>(std::lround(images[at] / 25.5)));
+    return {drawn, written};
+}
+
+}  // namespace
+
+TEST_CASE("generate --class draws the classes it writes beside the images, and --class all the same count of each") {
+    test::TempDir dir;
+    ClassGan gan;
+    app::GenerateOptions o;
+    o.out = dir.file("sevens-idx3-ubyte");
+    o.classes = "7";
+    o.count = 3;
+    app::generate(gan, o, 28, 28);
+    CHECK(gan.last_asked == Labels::Constant(3, 7));
+    auto [drawn, written] = drawn_and_written(o.out);
+    CHECK(drawn == std::vector<int>{7, 7, 7});
+    CHECK(written == drawn);
+
+    o.out = dir.file("all-idx3-ubyte");
+    o.classes = "all";
+    o.count = 2;
+    app::generate(gan, o, 28, 28);
+    std::tie(drawn, written) = drawn_and_written(o.out);
+    REQUIRE(drawn.size() == 20);
+    CHECK(written == drawn);  // image j is of the class written for it
+    for (int c = 0; c < 10; ++c) CHECK(std::count(drawn.begin(), drawn.end(), c) == 2);
+
+    o.out = dir.file("random-idx3-ubyte");  // no --class: classes at random, still written down
+    o.classes.clear();
+    o.count = 50;
+    app::generate(gan, o, 28, 28);
+    std::tie(drawn, written) = drawn_and_written(o.out);
+    CHECK(written == drawn);
+    CHECK(std::set<int>(drawn.begin(), drawn.end()).size() >= 5);
+
+    for (const char* bad : {"10", "-1", "3x", "seven", ""}) {
+        CAPTURE(bad);
+        o.classes = bad;
+        if (o.classes.empty()) continue;  // empty is "at random"
+        TINYGAN_CHECK_THROWS_WITH_FRAGMENT(app::generate(gan, o, 28, 28), ArgumentError, "--class must be a class 0 to 9 or all");
+    }
+}
+
+TEST_CASE("generate from an unconditional GAN removes a labels file left beside the images, and refuses --class") {
+    test::TempDir dir;
+    ClassGan conditional;
+    DivergingGan unconditional;
+    app::GenerateOptions o;
+    o.out = dir.file("x-idx3-ubyte");
+    o.classes = "3";
+    app::generate(conditional, o, 28, 28);
+    REQUIRE(std::filesystem::exists(app::labels_file_for(o.out)));
+    TINYGAN_CHECK_THROWS_WITH_FRAGMENT(app::generate(unconditional, o, 28, 28), ArgumentError,
+                                       "--class needs a conditional GAN, but this GAN was trained without labels");
+    o.classes.clear();
+    app::generate(unconditional, o, 28, 28);
+    CHECK_FALSE(std::filesystem::exists(app::labels_file_for(o.out)));  // score would read it as these images' classes
+}
 
 TEST_CASE("The training loop never saves a checkpoint whose parameters are NaN, and the last good one stays") {
     test::SyntheticImages data(16);

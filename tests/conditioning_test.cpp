@@ -122,6 +122,11 @@ TEST_CASE("The conditioning layers' gradients match central differences, the emb
     report = check_gradients(planes, x, labels, rng);
     CHECK(report.entries_checked == 4 * 2 + x.size());
     CHECK_MESSAGE(report.passed(1e-6), report.worst_entry, " ", report.non_finite);
+    // Two channels a pixel (3 x 1 x 2), so a channel stride mistaken for a pixel stride shows.
+    LabelPlanes<double> two_channels({3, 1, 2}, Embedding<double>(4, 2, rng, EmbeddingInit::pytorch));
+    report = check_gradients(two_channels, x, labels, rng);
+    CHECK(report.entries_checked == 4 * 2 + x.size());
+    CHECK_MESSAGE(report.passed(1e-6), report.worst_entry, " ", report.non_finite);
 
     // Negative control: an embedding gradient 1% too large fails.
     LabelMultiplyWithScaledGradient wrong({6}, Embedding<double>(4, 6, rng, EmbeddingInit::pytorch));

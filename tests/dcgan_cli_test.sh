@@ -56,6 +56,28 @@ expect 0 "Wrote 5 images" -- "$dcgan" generate --checkpoint "$work/straight/chec
 check "generate wrote 5 images" -- test "$(stat -c %s "$work/gen/x-idx3-ubyte")" -eq $((16 + 5 * 784))
 expect 1 "is not a valid safetensors file" -- "$dcgan" generate --checkpoint "$work/gen/x-idx3-ubyte" --out "$work/y"
 
+# The conditional DCGAN (--conditional) trains on the labels, resumes bit for bit, and a checkpoint
+# resumes only as what it is.
+mkdir -p "$work/labelled"
+cp "$work/data/train-images-idx3-ubyte" "$work/labelled/"
+write_idx_labels "$work/labelled/train-labels-idx1-ubyte" 48
+cq=(--conditional --data "$work/labelled" --batch-size 8 --log-every 0 --sample-every 0 --checkpoint-every 2)
+expect 1 "this GAN is conditional: it needs the training labels, but $work/data has neither" -- \
+  "$dcgan" --conditional --data "$work/data" --batch-size 8 --steps 2 --out "$work/c0"
+expect 0 "Done: 4 steps" -- "$dcgan" "${cq[@]}" --steps 4 --out "$work/cond"
+"$dcgan" "${cq[@]}" --steps 2 --out "$work/cond_resumed" >/dev/null 2>&1
+expect 0 "Resuming from $work/cond_resumed/checkpoint.safetensors at step 2" -- \
+  "$dcgan" "${cq[@]}" --steps 4 --resume --out "$work/cond_resumed"
+check "--conditional: 2 + resume 2 == 4 steps, bit for bit" -- \
+  cmp -s "$work/cond/checkpoint.safetensors" "$work/cond_resumed/checkpoint.safetensors"
+expect 2 "$work/cond/checkpoint.safetensors is a conditional DCGAN's checkpoint: add --conditional to resume it" -- \
+  "$dcgan" "${quick[@]}" --data "$work/labelled" --steps 6 --resume --out "$work/cond"
+expect 2 "$work/straight/checkpoint.safetensors is an unconditional DCGAN's checkpoint: --conditional cannot resume it" -- \
+  "$dcgan" "${cq[@]}" --steps 12 --resume --out "$work/straight"
+expect 0 "Wrote 3 images" -- "$dcgan" generate --checkpoint "$work/cond/checkpoint.safetensors" --class 7 --count 3 --out "$work/sevens-idx3-ubyte"
+check "--class 7: the labels file holds 3 sevens" -- \
+  test "$(od -An -tx1 "$work/sevens-labels-idx1-ubyte" | tr -d ' \n')" = "0000080100000003070707"
+
 "$dcgan" "${quick[@]}" --steps 100000 --log-every 1 --out "$work/stopped" >"$work/stopped.log" 2>&1 &
 pid=$!
 for _ in $(seq 300); do grep -q "^Epoch 1/[0-9]*, batch 3/6 " "$work/stopped.log" 2>/dev/null && break; sleep 0.02; done

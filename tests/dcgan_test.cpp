@@ -271,3 +271,66 @@ TEST_CASE("Two DCGAN steps are PyTorch's, in float64, from the same weights and 
     CHECK(old_d > 1000);
     CHECK(moved > 1000);
 }
+
+TEST_CASE("The conditional DCGAN draws the class it is asked for, and checks a batch's labels before anything moves") {
+    test::TwoClassImages data(64);
+    dcgan::ConditionalDcgan gan(dcgan::Config{100, 16, 3}, data.images.count());
+    const float before = test::TwoClassImages::brightness_gap(gan, 100);
+    for (int i = 0; i < 150; ++i) gan.step(data.images);  // measured: a gap of 0.74
+    const float after = test::TwoClassImages::brightness_gap(gan, 100);
+    INFO("brightness of class 1 minus class 0: " << before << " before, " << after << " after");
+    CHECK(std::abs(before) < 0.05f);
+    CHECK(after > 0.5f);
+
+    // A label that is not a class, real or fake, is refused before G's forward moves its statistics.
+    std::vector<Matrix<float>> state;
+    gan.generator().for_each_parameter([&](const Parameter<float>& p) { state.push_back(p.value); });
+    const Matrix<float> real = Matrix<float>::Zero(784, 16), targets = Matrix<float>::Ones(1, 16);
+    Matrix<float> noise(100, 16);
+    Rng(1).fill_normal(noise);
+    Labels good = Labels::Zero(16), bad = Labels::Zero(16);
+    bad(3) = 10;
+    TINYGAN_CHECK_THROWS_WITH_FRAGMENT(gan.step_on(real, targets, noise, bad, good), ArgumentError, "label 10 of sample 3 is not a class");
+    TINYGAN_CHECK_THROWS_WITH_FRAGMENT(gan.step_on(real, targets, noise, good, bad), ArgumentError, "label 10 of sample 3 is not a class");
+    std::size_t k = 0;
+    gan.generator().for_each_parameter([&](const Parameter<float>& p) { CHECK(p.value == state[k++]); });
+}
+
+TEST_CASE("The conditional DCGAN's step: D's real batch with its labels, the fakes with theirs, G through D") {
+    const dcgan::Config config{100, 8, 4};
+    dcgan::ConditionalDcgan gan(config, 64);
+    // The step written out from the library's pieces, on copies of the models as they start.
+    auto g = gan.generator();
+    auto d = gan.discriminator();
+    Adam<float> g_adam(g, dcgan::adam_options(config.g_learning_rate, config.adam_epsilon)),
+        d_adam(d, dcgan::adam_options(config.d_learning_rate, config.adam_epsilon));
+    BinaryCrossEntropy<float> bce;
+    GradientSum<float> d_sum;
+    Rng rng(9);
+    Matrix<float> real(784, 8), targets(1, 8), noise(100, 8);
+    rng.fill_uniform(real, -1.0f, 1.0f);
+    rng.fill_uniform(targets, 0.8f, 1.0f);
+    rng.fill_normal(noise);
+    Labels real_labels(8), fake_labels(8);
+    real_labels << 0, 1, 2, 3, 4, 5, 6, 7;
+    fake_labels << 9, 9, 8, 1, 1, 0, 3, 5;
+    const Matrix<float> zeros = Matrix<float>::Zero(1, 8), ones = Matrix<float>::Ones(1, 8);
+    for (int step = 0; step < 2; ++step) {
+        gan.step_on(real, targets, noise, real_labels, fake_labels);
+        g.set_training(true);
+        const Matrix<float> fakes = g.forward(noise, fake_labels);
+        compute_gradients(d, bce, real, targets, real_labels);
+        d_sum.keep(d);
+        compute_gradients(d, bce, fakes, zeros, fake_labels);
+        d_sum.add_to(d);
+        d_adam.step(d);
+        {
+            Frozen frozen_d(d);
+            test_on_batch(d, bce, fakes, ones, fake_labels);
+            g.backward(noise, fake_labels, d.backward_from_logits(fakes, fake_labels, bce.gradient(), true), false);
+        }
+        g_adam.step(g);
+    }
+    CHECK(test::largest_difference(gan.discriminator(), d) == 0);
+    CHECK(test::largest_difference(gan.generator(), g) == 0);
+}

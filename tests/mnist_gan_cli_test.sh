@@ -76,6 +76,52 @@ expect 2 "--batch-size 1 is too small for the keras-gan recipe" -- "$gan" --data
 expect 1 "the scorer needs the four files of an MNIST-format data set" -- \
   "$gan" score "$work/digits-idx3-ubyte" --data "$work/data" --classifier "$work/classifier.safetensors"
 
+# A conditional GAN (--recipe cgan) trains on the labels beside its images; generate draws the
+# classes asked for and writes their labels next to the images; score reads them back.
+for d in labelled short_labels bad_class scoring; do mkdir -p "$work/$d"; cp "$work/data/train-images-idx3-ubyte" "$work/$d/"; done
+write_idx_labels "$work/labelled/train-labels-idx1-ubyte" 64
+write_idx_labels "$work/short_labels/train-labels-idx1-ubyte" 60
+write_idx_labels "$work/bad_class/train-labels-idx1-ubyte" 64 12
+write_idx_labels "$work/scoring/train-labels-idx1-ubyte" 64
+cp "$work/data/train-images-idx3-ubyte" "$work/scoring/t10k-images-idx3-ubyte"
+write_idx_labels "$work/scoring/t10k-labels-idx1-ubyte" 64
+cond=(--recipe cgan --log-every 0 --sample-every 4 --checkpoint-every 4 --batch-size 8)
+expect 1 "this GAN is conditional: it needs the training labels, but $work/data has neither train-labels-idx1-ubyte" -- \
+  "$gan" "${cond[@]}" --data "$work/data" --steps 4 --out "$work/c0"
+expect 1 "train-labels-idx1-ubyte has 60 labels for 64 images: the labels file does not match its images file" -- \
+  "$gan" "${cond[@]}" --data "$work/short_labels" --steps 4 --out "$work/c1"
+expect 1 "the data set's labels name 12 classes; this GAN draws 10" -- "$gan" "${cond[@]}" --data "$work/bad_class" --steps 4 --out "$work/c2"
+expect 0 "Done: 8 steps" -- "$gan" "${cond[@]}" --data "$work/labelled" --steps 8 --out "$work/cgan"
+check "the conditional run left its grid" -- test -s "$work/cgan/samples_final.png"
+"$gan" "${cond[@]}" --data "$work/labelled" --steps 4 --out "$work/cgan_resumed" >/dev/null 2>&1
+expect 0 "Resuming from $work/cgan_resumed/checkpoint.safetensors at step 4" -- \
+  "$gan" "${cond[@]}" --data "$work/labelled" --steps 8 --resume --out "$work/cgan_resumed"
+check "cgan: 4 + resume 4 == 8 steps, bit for bit" -- cmp -s "$work/cgan/checkpoint.safetensors" "$work/cgan_resumed/checkpoint.safetensors"
+check "cgan: and so is losses.csv" -- cmp -s "$work/cgan/losses.csv" "$work/cgan_resumed/losses.csv"
+expect 2 "is a run of the cgan recipe; --recipe document cannot resume it" -- \
+  "$gan" "${quick[@]}" --data "$work/labelled" --recipe document --steps 12 --resume --out "$work/cgan"
+expect 0 "Wrote 4 images" -- "$gan" generate --checkpoint "$work/cgan/checkpoint.safetensors" --class 3 --count 4 --out "$work/threes-idx3-ubyte"
+check "--class 3: the labels file next to the images holds 4 threes" -- \
+  test "$(od -An -tx1 "$work/threes-labels-idx1-ubyte" | tr -d ' \n')" = "000008010000000403030303"
+expect 0 "Wrote 20 images" -- "$gan" generate --checkpoint "$work/cgan/checkpoint.safetensors" --class all --count 2 --out "$work/all-idx3-ubyte"
+check "--class all --count 2: 2 of each class" -- \
+  test "$(od -An -tu1 -j8 "$work/all-labels-idx1-ubyte" | tr -s ' \n' ' ' | xargs -n1 | sort -n | uniq -c | awk '$1 == 2' | wc -l)" -eq 10
+check "--class all --count 2: 20 images" -- test "$(stat -c %s "$work/all-idx3-ubyte")" -eq $((16 + 20 * 784))
+expect 2 "--class must be a class 0 to 9 or all, got \"10\"" -- \
+  "$gan" generate --checkpoint "$work/cgan/checkpoint.safetensors" --class 10 --out "$work/x-idx3-ubyte"
+expect 2 "--class needs a conditional GAN, but $work/run/checkpoint.safetensors was trained without labels" -- \
+  "$gan" generate --checkpoint "$work/run/checkpoint.safetensors" --class 3 --out "$work/x-idx3-ubyte"
+expect 0 "conditional accuracy per requested class: 0: " -- \
+  "$gan" score "$work/all-idx3-ubyte" --data "$work/scoring" --classifier "$work/scoring.safetensors"
+"$gan" "${cond[@]}" --data "$work/scoring" --steps 4 --score --score-samples 20 --classifier "$work/scoring.safetensors" \
+  --out "$work/cgan_scored" >/dev/null 2>&1
+check "a conditional run's scores.csv has the conditional accuracy column" -- \
+  test "$(head -1 "$work/cgan_scored/scores.csv")" = "step,frechet_distance,classes_over_5_percent,inception_score,conditional_accuracy"
+check "and its rows a measured accuracy (0 to 1, not the -1 of none)" -- \
+  awk -F, 'NR > 1 { if ($5 < 0 || $5 > 1) bad = 1; rows++ } END { exit !(rows >= 1 && !bad) }' "$work/cgan_scored/scores.csv"
+expect 1 "threes-labels-idx1-ubyte has 4 labels for 20 images: the labels file does not match its images file" -- \
+  "$gan" score "$work/all-idx3-ubyte" --labels "$work/threes-labels-idx1-ubyte" --data "$work/scoring" --classifier "$work/scoring.safetensors"
+
 # gzip-compressed data, as the MNIST site and Debian's dataset-fashion-mnist ship it, is read directly.
 mkdir -p "$work/gz" "$work/badgz"
 gzip -c "$work/data/train-images-idx3-ubyte" >"$work/gz/train-images-idx3-ubyte.gz"
@@ -104,12 +150,13 @@ check "SIGTERM: the run stopped itself, with its message (not killed by the sign
 # SIGINT or SIGTERM at a random moment: the run finishes its step, writes a checkpoint and
 # losses.csv, says where, and exits 130 (SIGINT) or 143 (SIGTERM); resumed, it ends bit-identical
 # to a run that was never interrupted.
-"$gan" "${quick[@]}" --steps 2000 --checkpoint-every 500 --out "$work/straight" >/dev/null 2>&1
+long=("${quick[@]}" --sample-every 500)  # 200 grids a run would be most of this test's time
+"$gan" "${long[@]}" --steps 2000 --checkpoint-every 500 --out "$work/straight" >/dev/null 2>&1
 interrupted=0
 for signal in INT TERM INT TERM; do
   out="$work/interrupted_$signal"
   rm -rf "$out"
-  "$gan" "${quick[@]}" --steps 2000 --checkpoint-every 500 --log-every 1 --out "$out" >"$out.log" 2>&1 &
+  "$gan" "${long[@]}" --steps 2000 --checkpoint-every 500 --log-every 1 --out "$out" >"$out.log" 2>&1 &
   pid=$!
   for _ in $(seq 200); do grep -q "^Epoch: " "$out.log" 2>/dev/null && break; sleep 0.01; done
   sleep "0.0$((RANDOM % 10))"
@@ -131,7 +178,7 @@ for signal in INT TERM INT TERM; do
   check "SIG$signal: losses.csv has every step up to $step, no partial row" -- \
     test "$(grep -cE '^[0-9]+,[0-9.-]+,[0-9.-]+,[0-9.-]+$' "$out/losses.csv")" -eq "$step"
   check "SIG$signal: losses.csv has nothing else" -- test "$(wc -l <"$out/losses.csv")" -eq $((step + 1))
-  "$gan" "${quick[@]}" --steps 2000 --checkpoint-every 500 --resume --out "$out" >/dev/null 2>&1
+  "$gan" "${long[@]}" --steps 2000 --checkpoint-every 500 --resume --out "$out" >/dev/null 2>&1
   check "SIG$signal: the resumed run ends bit-identical to an uninterrupted one" -- \
     cmp -s "$out/checkpoint.safetensors" "$work/straight/checkpoint.safetensors"
   check "SIG$signal: and so does its losses.csv" -- cmp -s "$out/losses.csv" "$work/straight/losses.csv"

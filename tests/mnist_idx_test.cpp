@@ -5,6 +5,9 @@
 
 #include <zlib.h>
 
+#include <algorithm>
+#include <numeric>
+
 using namespace tinygan;
 
 namespace {
@@ -178,4 +181,85 @@ TEST_CASE("sample_batch_signed scales pixels to [-1, 1]: 0 -> -1, 255 -> 1, 51 -
         CHECK(batch(1, j) == 1.0f);
         CHECK(batch(2, j) == doctest::Approx(-0.6f));
     }
+}
+
+namespace {
+
+// 40 images whose every pixel is the image's index, and labels (index * 7) % 10, gzip-compressed,
+// so a label can be checked against the image it came with.
+ImageSet indexed_images(const test::TempDir& dir) {
+    std::vector<std::uint8_t> pixels, labels;
+    for (int k = 0; k < 40; ++k) {
+        pixels.insert(pixels.end(), 784, static_cast<std::uint8_t>(k));
+        labels.push_back(static_cast<std::uint8_t>((k * 7) % 10));
+    }
+    write_idx(dir.file("images"), {40, 28, 28}, pixels);
+    write_idx(dir.file("plain-labels"), {40}, labels);
+    std::vector<std::uint8_t> header{0, 0, 8, 1, 0, 0, 0, 40};
+    header.insert(header.end(), labels.begin(), labels.end());
+    test::write_bytes(dir.file("labels.gz"), gzip_bytes(header));
+    ImageSet set = ImageSet::load(dir.file("images"), dir.file("labels.gz"));
+    REQUIRE(set.labels() == ImageSet::load(dir.file("images"), dir.file("plain-labels")).labels());
+    return set;
+}
+
+int label_of_index(float pixel) { return static_cast<int>(std::lround(pixel) * 7 % 10); }
+
+}  // namespace
+
+TEST_CASE("Labels load with their images, plain or gzip, and a count, shape or value mismatch is refused") {
+    test::TempDir dir;
+    const ImageSet set = indexed_images(dir);
+    CHECK(set.labelled());
+    CHECK(set.classes() == 10);
+    for (Index k = 0; k < set.count(); ++k) CHECK(set.labels()(k) == (k * 7) % 10);
+    CHECK_FALSE(ImageSet::load(dir.file("images")).labelled());
+
+    write_idx(dir.file("short"), {39}, std::vector<std::uint8_t>(39, 1));
+    TINYGAN_CHECK_THROWS_WITH_FRAGMENT(ImageSet::load(dir.file("images"), dir.file("short")), DataError,
+                                       "has 39 labels for 40 images: the labels file does not match its images file");
+    TINYGAN_CHECK_THROWS_WITH_FRAGMENT(ImageSet::load(dir.file("images"), dir.file("images")), DataError,
+                                       "holds a 3-dimensional array; labels need 1");
+    ImageSet copy = set;
+    TINYGAN_CHECK_THROWS_WITH_FRAGMENT(copy.set_labels(Labels::Constant(40, -1)), DataError, "a label is negative: -1");
+    TINYGAN_CHECK_THROWS_WITH_FRAGMENT(copy.set_labels(Labels::Constant(3, 1)), DataError, "40 images but 3 labels");
+}
+
+TEST_CASE("A batch's labels are its images' labels: sampled with replacement, or gathered in an epoch's order") {
+    test::TempDir dir;
+    const ImageSet set = indexed_images(dir);
+    Rng rng(3);
+    Matrix<float> batch(784, 25);
+    Labels labels(25);
+    set.sample_batch(batch, rng, &labels);
+    for (Index j = 0; j < 25; ++j) CHECK(labels(j) == label_of_index(batch(0, j) * 255));
+    set.sample_batch_signed(batch, rng, &labels);
+    for (Index j = 0; j < 25; ++j) CHECK(labels(j) == label_of_index((batch(0, j) + 1) * 127.5f));
+
+    // EpochOrder: batches of 8 from 40 images; each epoch is a permutation, drawn anew.
+    EpochOrder order(40, 8, 5);
+    CHECK(order.batches_per_epoch() == 5);
+    Matrix<float> part(784, 8);
+    Labels part_labels(8);
+    std::vector<std::vector<int>> epochs(2);
+    for (int e = 0; e < 2; ++e)
+        for (int b = 0; b < 5; ++b) {
+            set.gather_signed(order.next_batch(), part, &part_labels);
+            for (Index j = 0; j < 8; ++j) {
+                const float index = (part(0, j) + 1) * 127.5f;
+                CHECK(part_labels(j) == label_of_index(index));
+                epochs[static_cast<std::size_t>(e)].push_back(static_cast<int>(std::lround(index)));
+            }
+        }
+    for (auto& epoch : epochs) {
+        std::vector<int> sorted = epoch;
+        std::sort(sorted.begin(), sorted.end());
+        std::vector<int> all(40);
+        std::iota(all.begin(), all.end(), 0);
+        CHECK(sorted == all);
+    }
+    CHECK(epochs[0] != epochs[1]);
+    TINYGAN_CHECK_THROWS_WITH_FRAGMENT(EpochOrder(5, 8, 1), ArgumentError, "--batch-size 8 is larger than the 5 images");
+    const ImageSet unlabelled = ImageSet::load(dir.file("images"));
+    TINYGAN_CHECK_THROWS_WITH_FRAGMENT(unlabelled.sample_batch(batch, rng, &labels), DataError, "the data set has no labels");
 }

@@ -9,6 +9,7 @@
 #include "test_support.hpp"
 
 #include "dcgan.hpp"
+#include "cgan.hpp"
 #include "mnist_gan.hpp"
 
 #include <atomic>
@@ -151,12 +152,21 @@ TEST_CASE("The counters see an allocation: operator new, malloc, and an Eigen ma
 
 namespace {
 
+// Images with labels 0..9 in turn, for the conditional recipes (the others ignore them).
+ImageSet labelled_digits(const test::TempDir& dir, Index count) {
+    write_idx(dir.file("images"), {static_cast<std::uint32_t>(count), 28, 28}, test::synthetic_digits(count));
+    ImageSet images = ImageSet::load(dir.file("images"));
+    Labels labels(count);
+    for (Index j = 0; j < count; ++j) labels(j) = static_cast<int>(j % 10);
+    images.set_labels(labels);
+    return images;
+}
+
 template <class Gan>
 void check_no_heap_in_steps(const std::vector<Index>& batches) {
     CHECK(TINYGAN_TEST_COUNTS_MALLOC);  // this test is only as good as its counter
     test::TempDir dir;
-    write_idx(dir.file("images"), {300, 28, 28}, test::synthetic_digits(300));
-    const ImageSet images = ImageSet::load(dir.file("images"));
+    const ImageSet images = labelled_digits(dir, 300);
     for (const int threads : {1, 2}) {
         for (const Index batch : batches) {
             CAPTURE(threads);
@@ -183,20 +193,24 @@ TEST_CASE("A warm step of the keras-gan recipe (LeakyReLU, BatchNorm, Tanh, movi
     check_no_heap_in_steps<mnist_gan::KerasGan>({2, 32, 64, 128, 256});
 }
 
+TEST_CASE("A warm step of the cgan recipe (labels drawn for the fakes, embeddings, half batches) allocates nothing") {
+    check_no_heap_in_steps<mnist_gan::ConditionalGan>({4, 32, 64, 256});  // 4: D's half batches need 2 for BatchNorm
+}
+
 TEST_CASE("A warm GAN training step makes no heap allocation, at batch 1 to 256, on 1 and 2 threads") {
     check_no_heap_in_steps<mnist_gan::Gan>({1, 32, 64, 128, 256});
 }
 
-TEST_CASE("A warm DCGAN step (convolutions, BatchNorm over channels, summed gradients) allocates nothing") {
+template <class Gan>
+void check_no_heap_in_dcgan_steps() {
     CHECK(TINYGAN_TEST_COUNTS_MALLOC);
     test::TempDir dir;
-    write_idx(dir.file("images"), {64, 28, 28}, test::synthetic_digits(64));
-    const ImageSet images = ImageSet::load(dir.file("images"));
+    const ImageSet images = labelled_digits(dir, 64);
     for (const int threads : {1, 2}) {
         CAPTURE(threads);
         set_num_threads(1);
         const auto two = threads == 2 ? std::make_unique<test::TwoThreads>() : nullptr;
-        dcgan::Dcgan gan(dcgan::Config{100, 8, 5}, images.count());  // 8 steps an epoch
+        Gan gan(dcgan::Config{100, 8, 5}, images.count());  // 8 steps an epoch
         gan.step(images);
         const GuardedSteps guarded = steps_without_heap(gan, images, 9, two != nullptr);  // across an epoch boundary
         CHECK(guarded.allocations == 0);
@@ -204,4 +218,12 @@ TEST_CASE("A warm DCGAN step (convolutions, BatchNorm over channels, summed grad
         if (two) CHECK(guarded.worker_took_part);  // in the guarded steps
     }
     set_num_threads(1);
+}
+
+TEST_CASE("A warm DCGAN step (convolutions, BatchNorm over channels, summed gradients) allocates nothing") {
+    check_no_heap_in_dcgan_steps<dcgan::Dcgan>();
+}
+
+TEST_CASE("A warm conditional DCGAN step (one-hot labels joined to G's noise and D's image) allocates nothing") {
+    check_no_heap_in_dcgan_steps<dcgan::ConditionalDcgan>();
 }

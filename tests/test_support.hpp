@@ -214,6 +214,47 @@ struct SyntheticImages {
     }
 };
 
+// Every tensor of two float models of one architecture: the largest difference (0: the same bits).
+template <class Model>
+float largest_difference(Model& a, Model& b) {
+    std::vector<Matrix<float>> values;
+    a.for_each_parameter([&](const Parameter<float>& p) { values.push_back(p.value); });
+    float largest = 0;
+    std::size_t k = 0;
+    b.for_each_parameter([&](const Parameter<float>& p) {
+        REQUIRE(k < values.size());
+        largest = std::max(largest, (p.value - values[k++]).cwiseAbs().maxCoeff());
+    });
+    CHECK(k == values.size());
+    return largest;
+}
+
+// Two classes a conditional GAN must tell apart at a glance: class 0 the synthetic strokes on
+// black, class 1 the same inverted (on white); labels alternate.
+struct TwoClassImages {
+    TempDir dir;
+    ImageSet images;
+    explicit TwoClassImages(std::uint32_t count = 64) {
+        std::vector<std::uint8_t> pixels = synthetic_digits(count);
+        Labels labels(count);
+        for (std::uint32_t k = 0; k < count; ++k) {
+            labels(k) = static_cast<int>(k % 2);
+            if (k % 2)
+                for (std::size_t i = 0; i < 784; ++i) pixels[k * 784 + i] = static_cast<std::uint8_t>(255 - pixels[k * 784 + i]);
+        }
+        write_idx(dir.file("train-images-idx3-ubyte"), {count, 28, 28}, pixels);
+        images = ImageSet::load(dir.file("train-images-idx3-ubyte"));
+        images.set_labels(labels);
+    }
+    // How much brighter a GAN draws class 1 than class 0 (mean pixel in [0, 1]; 0.87 for the data).
+    template <class Gan>
+    static float brightness_gap(Gan& gan, Index z_dim) {
+        Matrix<float> noise(z_dim, 20);
+        Rng(5).fill_normal(noise);
+        return gan.sample_classes(noise, Labels::Constant(20, 1)).mean() - gan.sample_classes(noise, Labels::Zero(20)).mean();
+    }
+};
+
 // CHECKs that `parse(args)` throws ErrorType with `fragment` in its message.
 template <class ErrorType, class Parse>
 void check_rejects(Parse&& parse, const std::vector<std::string>& args, const std::string& fragment) {

@@ -14,13 +14,6 @@ void require_finite(float loss) {
                                                             ": the models have diverged; the step was not taken"));
 }
 
-// Every class in turn: the labels of the batch on which sampling recomputes BatchNorm statistics.
-tinygan::Labels cycling_labels(Index count) {
-    tinygan::Labels labels(count);
-    for (Index j = 0; j < count; ++j) labels(j) = static_cast<int>(j % classes);
-    return labels;
-}
-
 }  // namespace
 
 template <bool Conditional>
@@ -41,7 +34,7 @@ BasicDcgan<Conditional>::BasicDcgan(const Config& config, Index dataset_size)
       fake_labels_(Conditional ? config.batch_size : 0),
       average_(std::in_place, generator_, 0.999),
       statistics_noise_(config.z_dim, 512),
-      statistics_labels_(cycling_labels(Conditional ? 512 : 0)) {
+      statistics_labels_(tinygan::app::cycling_labels(Conditional ? 512 : 0, dcgan::classes)) {
     tinygan::Rng(config.seed ^ 0x57a7157ULL).fill_normal(statistics_noise_);
 }
 
@@ -77,10 +70,19 @@ StepResult BasicDcgan<Conditional>::step_on(const Mat& real, const Mat& real_tar
 template <bool Conditional>
 StepResult BasicDcgan<Conditional>::step_with(const Mat& real, const Mat& real_targets, const Mat& noise,
                                               const tinygan::Labels* real_labels, const tinygan::Labels* fake_labels) {
-    using tinygan::detail::forward_with;
     const tinygan::ScopedFlushDenormals flush_denormals;
     generator_.set_training(true);
-    const Mat& fakes = forward_with(generator_, noise, fake_labels);  // kept in G's buffer for the G step
+    auto g_forward = [&]() -> const Mat& {
+        if constexpr (Conditional) {
+            // Both batches' labels, before G's forward moves its BatchNorm statistics.
+            tinygan::require_valid_labels(discriminator_, *real_labels, real.cols());
+            tinygan::require_valid_labels(generator_, *fake_labels, noise.cols());
+            return generator_.forward(noise, *fake_labels);
+        } else {
+            return generator_.forward(noise);
+        }
+    };
+    const Mat& fakes = g_forward();  // kept in G's buffer for the G step
 
     // D's logits-based BCE on a batch, then its backward from the logits, with the batch's classes.
     auto d_backward = [&](const Mat& x, const tinygan::Labels* labels, bool need_dx) -> const Mat& {
@@ -95,16 +97,19 @@ StepResult BasicDcgan<Conditional>::step_with(const Mat& real, const Mat& real_t
         else
             return tinygan::test_on_batch(discriminator_, bce_, x, targets);
     };
+    auto d_gradients = [&](const Mat& x, const Mat& targets, const tinygan::Labels* labels) {
+        if constexpr (Conditional)
+            return tinygan::compute_gradients(discriminator_, bce_, x, targets, *labels);
+        else
+            return tinygan::compute_gradients(discriminator_, bce_, x, targets);
+    };
 
-    // D: the sum of its gradients on the real and on the fake batch, then one step.
-    discriminator_.set_training(true);
-    const auto real_result = d_test(real, real_targets, real_labels);
-    d_backward(real, real_labels, false);
+    // D: the sum of its gradients on the real and on the fake batch (train_on_batch's first half,
+    // twice), then one step.
+    const auto real_result = d_gradients(real, real_targets, real_labels);
     d_gradients_.keep(discriminator_);
-    const auto fake_result = d_test(fakes, zeros_, fake_labels);
-    d_backward(fakes, fake_labels, false);
+    const auto fake_result = d_gradients(fakes, zeros_, fake_labels);
     d_gradients_.add_to(discriminator_);
-    require_finite(real_result.loss + fake_result.loss);
     d_optimizer_.step(discriminator_);
 
     // G: through the frozen D on the same fakes, label 1, into G's forward from above.

@@ -24,8 +24,7 @@ Mat BasicDcgan<Conditional>::sample_with(const Mat& noise, const tinygan::Labels
 template <bool Conditional>
 Mat BasicDcgan<Conditional>::sample(const Mat& noise) {
     if constexpr (Conditional) {  // every class in turn
-        tinygan::Labels labels(noise.cols());
-        for (Index j = 0; j < noise.cols(); ++j) labels(j) = static_cast<int>(j % dcgan::classes);
+        const tinygan::Labels labels = tinygan::app::cycling_labels(noise.cols(), dcgan::classes);
         return sample_with(noise, &labels);
     } else {
         return sample_with(noise, nullptr);

@@ -47,6 +47,10 @@ class ConditionalGan final : public tinygan::app::Gan {
 public:
     static constexpr double default_learning_rate = 2e-4;
     static constexpr double average_decay = 0.999;
+    // Sampling recomputes the averaged weights' BatchNorm statistics on this many noise vectors,
+    // every class in turn, drawn once from the seed and this salt.
+    static constexpr Index statistics_batch = 512;
+    static constexpr std::uint64_t statistics_salt = 0x57a7157ULL;
 
     explicit ConditionalGan(const Config& config);
     ConditionalGan(const ConditionalGan&) = delete;
@@ -85,12 +89,18 @@ private:
     tinygan::Rng rng_;  // declared before the models: D's Dropout layers keep a reference to it
     Discriminator discriminator_;  // built first, then the generator, as cgan.py builds them
     Generator generator_;
+    // D as G's step sees it: a frozen copy, refreshed before each G step. D itself trains on half
+    // batches and G's step runs at the full batch; through one model, every layer's buffers would
+    // change size (and allocate) twice a step. The copy's Dropout draws from rng_ too.
+    Discriminator discriminator_for_g_;
     tinygan::Adam<float> d_optimizer_, g_optimizer_;
     tinygan::Sequential<float, Generator&, Discriminator&> combined_;
     std::optional<tinygan::ExponentialMovingAverage<float>> average_;
-    tinygan::BinaryCrossEntropy<float> bce_;
-    Mat real_, half_noise_, noise_, half_ones_, half_zeros_, ones_;
-    tinygan::Labels real_labels_, g_labels_;
+    tinygan::BinaryCrossEntropy<float> d_loss_, g_loss_;  // one each: their gradient buffers are a half and a whole batch wide
+    Mat real_, half_noise_, predict_noise_, fakes_, noise_, half_ones_, half_zeros_, ones_;
+    tinygan::Labels real_labels_, g_labels_, predict_labels_;
+    Mat statistics_noise_;  // the batch on which sampling recomputes the averaged weights' BatchNorm statistics
+    tinygan::Labels statistics_labels_;
     std::int64_t steps_done_ = 0;
 };
 

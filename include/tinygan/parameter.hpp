@@ -58,20 +58,27 @@ bool all_finite(Model& model) {
 }
 
 // Copies every tensor's values (parameters and state) from one model into another of the same
-// architecture. The destination keeps its own buffers, so models chained to it stay valid.
+// architecture. The destination keeps its own buffers, so models chained to it stay valid, and
+// nothing is allocated: the k-th tensor of the source is found by a walk, not a list (a model has
+// tens of tensors, so the walks cost nothing beside the copies).
 template <class Model>
 void copy_parameters(Model& from, Model& to) {
     using Scalar = typename Model::Scalar;
-    std::vector<const Matrix<Scalar>*> sources;
-    from.for_each_parameter([&](const Parameter<Scalar>& p) { sources.push_back(&p.value); });
-    std::size_t k = 0;
+    std::size_t k = 0, sources = 0;
+    from.for_each_parameter([&](const Parameter<Scalar>&) { ++sources; });
     to.for_each_parameter([&](const Parameter<Scalar>& p) {
-        if (k >= sources.size() || sources[k]->rows() != p.value.rows() || sources[k]->cols() != p.value.cols())
+        const Matrix<Scalar>* source = nullptr;
+        std::size_t i = 0;
+        from.for_each_parameter([&](const Parameter<Scalar>& q) {
+            if (i++ == k) source = &q.value;
+        });
+        if (!source || source->rows() != p.value.rows() || source->cols() != p.value.cols())
             throw ShapeError(detail::concat("copy_parameters: the models differ at tensor ", k, " (", p.name, ")"));
-        p.value = *sources[k++];
+        p.value = *source;
+        ++k;
     });
-    if (k != sources.size())
-        throw ShapeError(detail::concat("copy_parameters: the source has ", sources.size(), " tensors, the target ", k));
+    if (k != sources)
+        throw ShapeError(detail::concat("copy_parameters: the source has ", sources, " tensors, the target ", k));
 }
 
 // The trainable gradients of a model, kept aside and added back: for a step whose gradient is the

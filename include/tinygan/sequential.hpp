@@ -329,6 +329,7 @@ private:
     }
 
     const M& backward_from_logits_through(const M& dlogits, bool need_dx) {
+        static_assert(ends_in_sigmoid_v<Sequential>, "tinygan: backward_from_logits() needs a model that ends in Sigmoid");
         if constexpr (detail::squashes_logits<std::decay_t<Last>>::value) {
             return backward_through<size - 1>(dlogits, need_dx);
         } else {  // the last layer is a model ending in Sigmoid

@@ -170,6 +170,16 @@ constexpr void require_conditional() {
 
 }  // namespace detail
 
+// What train_on_batch checks of a conditional model's labels before anything changes: one label
+// for each of `samples` samples (ShapeError), each a class of every conditioning layer in the
+// model (ArgumentError naming the first that is not). For a step made of parts, to refuse a bad
+// batch before its first forward moves a BatchNorm's statistics.
+template <class Model>
+void require_valid_labels(Model& model, const Labels& labels, Index samples) {
+    detail::require_conditional<Model>();
+    detail::require_valid_labels(model, &labels, samples);
+}
+
 // Loss and accuracy for one batch (binary accuracy for BinaryCrossEntropy, categorical for
 // SoftmaxCrossEntropy), leaving the loss's gradient in loss.gradient(). Runs the model in its
 // current mode; train_on_batch selects training mode first.

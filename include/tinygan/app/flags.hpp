@@ -35,9 +35,9 @@ public:
     void add(const std::string& name, double& target, std::string help) {
         add_flag(name, "R", std::move(help), [&target, name](const std::string& text) { target = parse_positive_real(name, text); });
     }
-    // A non-empty text flag (a path).
-    void add(const std::string& name, std::string& target, std::string help) {
-        add_flag(name, "PATH", std::move(help), [&target, name](const std::string& text) {
+    // A non-empty text flag: a path, or what `metavar` says.
+    void add(const std::string& name, std::string& target, std::string help, std::string metavar = "PATH") {
+        add_flag(name, std::move(metavar), std::move(help), [&target, name](const std::string& text) {
             if (text.empty()) throw UsageError(name + " needs a non-empty value");
             target = text;
         });

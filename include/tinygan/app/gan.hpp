@@ -70,6 +70,15 @@ public:
     }
 };
 
+// Every class in turn, 0, 1, ..., classes - 1, 0, 1, ...: the same count of each class (give or
+// take one), for samples scored for their conditional accuracy and for the batch on which a
+// sampler recomputes its BatchNorm statistics.
+inline Labels cycling_labels(Index count, Index classes) {
+    Labels labels(count);
+    for (Index j = 0; j < count; ++j) labels(j) = static_cast<int>(j % classes);
+    return labels;
+}
+
 // model.predict(x), 512 columns at a time: the activations of 10000 samples at once would take
 // gigabytes (a convolution's patch matrix grows with the batch). In inference mode each column is
 // computed on its own, so the chunks change nothing but the memory.

@@ -39,14 +39,15 @@ struct SampleScore {
     int classes_over_5_percent = 0;
     double inception_score = 0;
     // For images drawn for requested classes (a conditional GAN's): how often the classifier agrees
-    // with the requested class, overall and per requested class; negative when not measured.
+    // with the requested class, overall and per requested class; negative when not measured (for a
+    // class: when no image was drawn for it, as after generate --class 3).
     double conditional_accuracy = -1;
     std::array<double, score_classes> class_accuracy{};
 
     bool conditional() const { return conditional_accuracy >= 0; }
     // "FD 12.3, 10 classes >= 5%, IS 8.91" ("1 class >= 5%"), then ", conditional accuracy 97.30%"
     std::string summary() const;
-    // "0: 99.1%, 1: 98.7%, ..." (the conditional accuracy per requested class)
+    // "0: 99.1%, 1: 98.7%, ..." (the conditional accuracy of each class that was requested)
     std::string class_accuracies() const;
     // What to keep in mind reading the score, or "": a Fréchet distance of few samples.
     std::string caveat() const;

@@ -45,12 +45,15 @@ public:
 protected:
     LabelJoin(Shape input, Embedding<Scalar> embedding) : input_(std::move(input)), embedding_(std::move(embedding)) {}
 
-    void require_batch(const M& x, const Labels& labels, const std::string& layer) const {
+    // `describe()` names the layer in a message; it runs only on failure, so a good batch allocates
+    // nothing (tests/no_alloc_test.cpp).
+    template <class Describe>
+    void require_batch(const M& x, const Labels& labels, Describe describe) const {
         if (x.rows() != element_count(input_))
-            throw ShapeError(concat(layer, " expects ", element_count(input_), " input features ", to_string(input_),
+            throw ShapeError(concat(describe(), " expects ", element_count(input_), " input features ", to_string(input_),
                                     " (rows), got ", x.rows()));
         if (labels.cols() != x.cols())
-            throw ShapeError(concat(layer, ": the batch has ", x.cols(), " samples (columns of x) but ", labels.cols(),
+            throw ShapeError(concat(describe(), ": the batch has ", x.cols(), " samples (columns of x) but ", labels.cols(),
                                     " labels"));
         embedding_.require_classes(labels);
     }
@@ -78,7 +81,7 @@ public:
 
     // x: n x batch -> y: (n + features) x batch.  y = [x; e].
     const M& forward(const M& x, const Labels& labels) {
-        this->require_batch(x, labels, description());
+        this->require_batch(x, labels, [this] { return description(); });
         const Index n = x.rows();
         y_.resize(n + embedding_.features(), x.cols());
         y_.topRows(n) = x;
@@ -127,7 +130,7 @@ public:
 
     // x: n x batch -> y: n x batch.  y = x .* e.
     const M& forward(const M& x, const Labels& labels) {
-        this->require_batch(x, labels, description());
+        this->require_batch(x, labels, [this] { return description(); });
         y_.resize(x.rows(), x.cols());
         for (Index j = 0; j < x.cols(); ++j) y_.col(j) = x.col(j).cwiseProduct(embedding_.vector(labels, j));
         return y_;
@@ -173,7 +176,7 @@ public:
 
     // x: (H*W*C) x batch -> y: (H*W*(C + F)) x batch; pixel p of sample j is [x_p; e_j].
     const M& forward(const M& x, const Labels& labels) {
-        this->require_batch(x, labels, description());
+        this->require_batch(x, labels, [this] { return description(); });
         const Index pixels = input_[0] * input_[1], c = input_[2], f = embedding_.features();
         y_.resize(pixels * (c + f), x.cols());
         for (Index j = 0; j < x.cols(); ++j) {

@@ -82,13 +82,6 @@ inline Labels grid_labels(Index classes) {
     return labels;
 }
 
-// Every class in turn, for samples scored for their conditional accuracy: the same count of each.
-inline Labels cycling_labels(Index count, Index classes) {
-    Labels labels(count);
-    for (Index j = 0; j < count; ++j) labels(j) = static_cast<int>(j % classes);
-    return labels;
-}
-
 // A GAN's images for noise: of the given classes for a conditional GAN.
 inline Matrix<float> sample_of(Gan& gan, const Matrix<float>& noise, const Labels& labels) {
     return gan.classes() > 0 ? gan.sample_classes(noise, labels) : gan.sample(noise);
@@ -123,7 +116,7 @@ TINYGAN_APP_INLINE void add_generate_flags(Flags& flags, GenerateOptions& o) {
     flags.add("--count", o.count, 1, 1'000'000,
               "how many images to draw, per class with --class all (default " + std::to_string(o.count) + ")");
     flags.add("--class", o.classes, "a conditional GAN's class to draw, or all (the same count of each); the labels "
-                                    "go next to the images (default: classes drawn at random)");
+                                    "go next to the images (default: classes drawn at random)", "K|all");
     flags.add("--out", o.out, "IDX file to write (its folder is created; a PNG grid goes to OUT.png) (default " + o.out + ")");
     flags.add("--seed", o.seed, "noise seed (default " + std::to_string(o.seed) + ")");
 }
@@ -348,7 +341,7 @@ TINYGAN_APP_INLINE int train(Gan& gan, const ImageSet& images, const TrainOption
         if (!scores) throw DataError("cannot append to " + path);
     }
     // A conditional GAN is scored on every class in turn, for its conditional accuracy too.
-    const Labels score_labels = internal::cycling_labels(o.score ? o.score_samples : 0, conditional ? gan.classes() : 1);
+    const Labels score_labels = cycling_labels(o.score ? o.score_samples : 0, conditional ? gan.classes() : 1);
     struct CloseScores {
         std::FILE*& file;
         ~CloseScores() {
@@ -436,7 +429,7 @@ TINYGAN_APP_INLINE void generate(Gan& gan, const GenerateOptions& o, Index image
     Rng rng(o.seed);
     if (o.classes == "all") {
         count = o.count * classes;
-        labels = internal::cycling_labels(count, classes);
+        labels = cycling_labels(count, classes);
     } else if (!o.classes.empty()) {
         std::size_t used = 0;
         long long wanted = -1;
@@ -467,6 +460,12 @@ TINYGAN_APP_INLINE void generate(Gan& gan, const GenerateOptions& o, Index image
                       static_cast<std::uint32_t>(image_cols)}, bytes);
     write_samples(o.out + ".png", images, image_rows, image_cols);
     std::string labels_note;
+    if (classes == 0) {
+        // A labels file beside the images is theirs: one left by an earlier conditional generate
+        // to the same name would be read by score as the classes these were drawn for.
+        std::error_code ignored;
+        std::filesystem::remove(labels_file_for(o.out), ignored);
+    }
     if (classes > 0) {
         const std::string labels_path = labels_file_for(o.out);
         write_idx(labels_path, {static_cast<std::uint32_t>(count)}, std::vector<std::uint8_t>(labels.data(), labels.data() + count));

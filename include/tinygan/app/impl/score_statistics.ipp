@@ -36,7 +36,8 @@ TINYGAN_APP_INLINE double frechet_distance(const FeatureStatistics& a, const Fea
 
 TINYGAN_APP_INLINE std::string SampleScore::summary() const {
     char text[128];
-    std::snprintf(text, sizeof text, "FD %.2f, %d class%s >= 5%%, IS %.2f", frechet_distance, classes_over_5_percent,
+    // A set scored against itself (the test images) comes out a rounding below 0: not "FD -0.00".
+    std::snprintf(text, sizeof text, "FD %.2f, %d class%s >= 5%%, IS %.2f", std::max(0.0, frechet_distance), classes_over_5_percent,
                   classes_over_5_percent == 1 ? "" : "es", inception_score);
     std::string line = text;
     if (conditional()) {
@@ -50,7 +51,9 @@ TINYGAN_APP_INLINE std::string SampleScore::class_accuracies() const {
     std::string text;
     char part[24];
     for (Index c = 0; c < score_classes; ++c) {
-        std::snprintf(part, sizeof part, "%s%d: %.1f%%", c ? ", " : "", int(c), 100 * class_accuracy[static_cast<std::size_t>(c)]);
+        const double accuracy = class_accuracy[static_cast<std::size_t>(c)];
+        if (accuracy < 0) continue;  // not requested
+        std::snprintf(part, sizeof part, "%s%d: %.1f%%", text.empty() ? "" : ", ", int(c), 100 * accuracy);
         text += part;
     }
     return text;
@@ -112,7 +115,7 @@ TINYGAN_APP_INLINE SampleScore score_class_probabilities(const Matrix<double>& p
         }
         s.conditional_accuracy = static_cast<double>(agreed_overall) / static_cast<double>(probabilities.cols());
         for (std::size_t c = 0; c < asked.size(); ++c)
-            s.class_accuracy[c] = asked[c] ? static_cast<double>(agreed[c]) / static_cast<double>(asked[c]) : 0.0;
+            s.class_accuracy[c] = asked[c] ? static_cast<double>(agreed[c]) / static_cast<double>(asked[c]) : -1.0;
     }
     for (std::size_t c = 0; c < counts.size(); ++c) {
         s.class_fractions[c] = static_cast<double>(counts[c]) / static_cast<double>(s.samples);
