@@ -272,7 +272,8 @@ TEST_CASE("Two DCGAN steps are PyTorch's, in float64, from the same weights and 
     CHECK(moved > 1000);
 }
 
-TEST_CASE("The conditional DCGAN draws the class it is asked for, and checks a batch's labels before anything moves") {
+TEST_CASE("The conditional DCGAN draws the class it is asked for, and checks a batch's labels before anything moves"
+          * doctest::test_suite("training_runs")) {
     test::TwoClassImages data(64);
     dcgan::ConditionalDcgan gan(dcgan::Config{100, 16, 3}, data.images.count());
     const float before = test::TwoClassImages::brightness_gap(gan, 100);

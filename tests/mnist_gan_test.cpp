@@ -307,7 +307,8 @@ TEST_CASE("keras-gan samples come from the moving average of G's weights, kept a
     CHECK(gan.sample(noise) != (live.predict(noise).array() * 0.5f + 0.5f).matrix());
 }
 
-TEST_CASE("The cgan recipe draws the class it is asked for: dark or bright images, after a short run") {
+TEST_CASE("The cgan recipe draws the class it is asked for: dark or bright images, after a short run"
+          * doctest::test_suite("training_runs")) {
     test::TwoClassImages data(64);
     // At 1e-3 (the recipe's 2e-4 needs thousands of steps: its embeddings start at +-0.05, and the
     // labels matter little until they grow), batch 16. Measured: a gap of 0.06 at step 100, 0.56 at

@@ -1,6 +1,6 @@
 // The DCGAN of the PyTorch C++ frontend's example (pytorch/examples, cpp/dcgan) on tinygan: its two
 // models, its training step and its checkpoint. Shared by the dcgan program, its tests and the
-// benchmarks; the command line is dcgan_program.hpp, the step's code dcgan.cpp.
+// benchmarks; the command line is dcgan_program.hpp, the step's code dcgan_step.ipp.
 //
 // Generator: noise (100) seen as a 1x1 image -> ConvTranspose 100->256 (k4, s1, p0), BN, ReLU ->
 // 256->128 (k3, s2, p1), BN, ReLU -> 128->64 (k4, s2, p1), BN, ReLU -> 64->1 (k4, s2, p1), Tanh:
@@ -150,7 +150,8 @@ struct Models<true> {
 
 // A DCGAN training run: models, optimizers, random generators, the epoch's order, preallocated
 // batches; conditional (every image of a class asked for, classes 0 to 9) or not. Its members are
-// compiled once for each, in dcgan.cpp (the step) and dcgan_io.cpp (sampling, checkpoints).
+// compiled once for each, the step in dcgan.cpp and conditional_dcgan.cpp (from dcgan_step.ipp), sampling and
+// checkpoints in dcgan_io.cpp.
 template <bool Conditional>
 class BasicDcgan final : public tinygan::app::Gan {
 public:
