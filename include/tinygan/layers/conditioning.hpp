@@ -41,6 +41,8 @@ public:
     // ArgumentError naming the first label that is not a class (train_on_batch checks a batch's
     // labels with it before anything changes).
     void require_labels(const Labels& labels) const { embedding_.require_classes(labels); }
+    // The input each layer is built for: a Sequential checks the layer before it against it.
+    std::optional<Shape> declared_input_shape() const { return input_; }
 
 protected:
     LabelJoin(Shape input, Embedding<Scalar> embedding) : input_(std::move(input)), embedding_(std::move(embedding)) {}
@@ -104,7 +106,6 @@ public:
         if (element_count(input) == input_[0]) return {};
         return detail::concat("expects ", input_[0], " input features");
     }
-    std::optional<Shape> declared_input_shape() const { return input_; }
     std::string type_name() const { return "LabelConcat"; }
     std::string description() const {
         return detail::concat("LabelConcat ", input_[0], "+", embedding_.features(), " (", embedding_.description(), ")");
@@ -150,7 +151,6 @@ public:
         if (element_count(input) == element_count(input_)) return {};
         return detail::concat("expects ", element_count(input_), " input features");
     }
-    std::optional<Shape> declared_input_shape() const { return input_; }
     std::string type_name() const { return "LabelMultiply"; }
     std::string description() const {
         return detail::concat("LabelMultiply ", to_string(input_), " (", embedding_.description(), ")");
@@ -208,7 +208,6 @@ public:
         if (input == input_ || (input.size() == 1 && input[0] == element_count(input_))) return {};
         return detail::concat("expects images of shape ", to_string(input_));
     }
-    std::optional<Shape> declared_input_shape() const { return input_; }
     std::string type_name() const { return "LabelPlanes"; }
     std::string description() const {
         return detail::concat("LabelPlanes ", to_string(input_), "+", embedding_.features(), " (", embedding_.description(), ")");
