@@ -51,3 +51,55 @@ TEST_CASE("The moving average follows d = min(decay, (1 + t) / (10 + t)) and lea
     TINYGAN_CHECK_THROWS_WITH_FRAGMENT(ema.apply_to(other), ShapeError, "holds 4 tensors of another model");
     TINYGAN_CHECK_THROWS_WITH_FRAGMENT(ExponentialMovingAverage<double>(model, 1.0), ArgumentError, "decay in [0, 1)");
 }
+
+TEST_CASE("Adam::step(model, average) is step(model) then average.update(model), bit for bit, in one pass") {
+    // Sizes where the update runs vectorised, in chunks and (at 2 threads) in parts; a frozen model
+    // after the trained one, as in G's step through the frozen D.
+    test::on_one_and_two_threads([](int) {
+        Rng rng(7);
+        auto generator = make_sequential("g", Dense<float>(100, 256, rng), LeakyReLU<float>(0.2f), Dense<float>(256, 1001, rng));
+        auto discriminator = make_sequential("d", Dense<float>(1001, 3, rng));
+        discriminator.trainable(false);
+        auto fused_generator = generator;
+        auto gan = chain(generator, discriminator);
+        auto fused_gan = chain(fused_generator, discriminator);
+        Adam<float> adam(gan, AdamOptions{2e-4, 0.5, 0.999, 1e-7, false}), fused_adam(fused_gan, adam.options());
+        ExponentialMovingAverage<float> average(generator, 0.9), fused_average(fused_generator, 0.9);
+        for (int step = 0; step < 6; ++step) {
+            generator.for_each_parameter([&](const Parameter<float>& p) { rng.fill_normal(p.gradient); });
+            std::size_t k = 0;
+            std::vector<Matrix<float>> gradients;
+            generator.for_each_parameter([&](const Parameter<float>& p) { gradients.push_back(p.gradient); });
+            fused_generator.for_each_parameter([&](const Parameter<float>& p) { p.gradient = gradients[k++]; });
+            adam.step(gan);
+            average.update(generator);
+            fused_adam.step(fused_gan, fused_average);
+        }
+        CHECK(fused_average.updates() == average.updates());
+        CHECK(test::largest_difference(generator, fused_generator) == 0);
+        for (std::size_t k = 0; k < average.averages().size(); ++k) {
+            CHECK(fused_average.averages()[k] == average.averages()[k]);
+            CHECK(fused_adam.first_moments()[k] == adam.first_moments()[k]);
+            CHECK(fused_adam.second_moments()[k] == adam.second_moments()[k]);
+        }
+        // The average moved, and not to the weights themselves.
+        CHECK(fused_average.averages()[0] != fused_generator.parameter("dense_0.kernel"));
+    });
+}
+
+TEST_CASE("Adam::step(model, average) refuses an average of other tensors than those it steps") {
+    Rng rng(8);
+    auto generator = make_sequential("g", Dense<float>(3, 4, rng), Dense<float>(4, 2, rng));
+    auto other = make_sequential("o", Dense<float>(3, 4, rng), Dense<float>(4, 3, rng));
+    Adam<float> adam(generator);
+    ExponentialMovingAverage<float> of_other(other), of_all(generator);
+    const Matrix<float> before = generator.parameter("dense_1.kernel");
+    TINYGAN_CHECK_THROWS_WITH_FRAGMENT(adam.step(generator, of_other), ArgumentError,
+                                       "needs an average of exactly the 4 tensors this Adam steps");
+    generator.layer<0>().trainable(false);  // the average holds a tensor Adam does not step
+    Adam<float> partial(generator);
+    TINYGAN_CHECK_THROWS_WITH_FRAGMENT(partial.step(generator, of_all), ArgumentError,
+                                       "this one holds 4 others");
+    CHECK(generator.parameter("dense_1.kernel") == before);
+    CHECK(of_all.updates() == 0);
+}

@@ -75,6 +75,61 @@ TEST_CASE("chain() runs the generator into the discriminator by reference") {
     CHECK(gan.parameter_count() == generator.parameter_count() + discriminator.parameter_count());
 }
 
+namespace {
+// A Dense that records whether its last backward was asked for dx, and a parameter-free layer that
+// counts its backwards: what Sequential asks of each layer is what they see.
+struct DenseThatRecordsNeedDx : Dense<double> {
+    using Dense<double>::Dense;
+    const Matrix<double>& backward(const Matrix<double>& x, const Matrix<double>& dy, bool need_dx = true) {
+        asked_for_dx = need_dx;
+        return Dense<double>::backward(x, dy, need_dx);
+    }
+    bool asked_for_dx = false;
+};
+struct CountingIdentity : Flatten<double> {
+    using Flatten<double>::Flatten;
+    const Matrix<double>& backward(const Matrix<double>& x, const Matrix<double>& dy, bool need_dx = true) {
+        ++backwards;
+        return Flatten<double>::backward(x, dy, need_dx);
+    }
+    int backwards = 0;
+};
+}  // namespace
+
+TEST_CASE("A layer computes dx only when a layer before it has parameters or the caller asks for it") {
+    Rng rng(6);
+    // A discriminator's shape: parameter-free layers, then the first weighted layer.
+    auto d = make_sequential("d", CountingIdentity({2, 3, 1}), DenseThatRecordsNeedDx(6, 4, rng), ReLU<double>{},
+                             DenseThatRecordsNeedDx(4, 1, rng), Sigmoid<double>{});
+    const auto x = test::random_matrix<double>(6, 5, rng);
+    const Matrix<double> dy = Matrix<double>::Ones(1, 5);
+    d.forward(x);
+    d.backward(x, dy, false);
+    CHECK_FALSE(d.layer<1>().asked_for_dx);  // nothing before it needs dx: its product is skipped
+    CHECK(d.layer<3>().asked_for_dx);        // the Dense before it needs its dx
+    CHECK(d.layer<0>().backwards == 0);      // and the parameter-free front is not run at all
+    d.backward(x, dy, true);
+    CHECK(d.layer<1>().asked_for_dx);
+    CHECK(d.layer<0>().backwards == 1);
+    // train_on_batch never needs the model's dx.
+    Adam<double> adam(d);
+    BinaryCrossEntropy<double> bce;
+    train_on_batch(d, bce, adam, x, Matrix<double>::Ones(1, 5));
+    CHECK_FALSE(d.layer<1>().asked_for_dx);
+    CHECK(d.layer<0>().backwards == 1);
+    // Through a chain, D's first layer has G's parameters before it: G's gradients need D's dx.
+    auto g = make_sequential("g", Dense<double>(3, 6, rng), Sigmoid<double>{});
+    auto gan = chain(g, d);
+    const auto z = test::random_matrix<double>(3, 5, rng);
+    gan.forward(z);
+    gan.backward(z, dy, false);
+    CHECK(d.layer<1>().asked_for_dx);
+    CHECK(d.layer<0>().backwards == 2);
+    // And the gradients stay right: the whole model against central differences.
+    const GradientReport report = check_gradients(gan, z, rng);
+    CHECK_MESSAGE(report.passed(1e-6), report.worst_entry, " ", report.non_finite);
+}
+
 TEST_CASE("Named parameters follow Keras' layer names, nested models prefixed") {
     Rng rng(5);
     auto generator = small_generator<float>(rng);

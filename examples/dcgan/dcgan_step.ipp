@@ -128,8 +128,7 @@ StepResult BasicDcgan<Conditional>::step_with(const Mat& real, const Mat& real_t
         else
             generator_.backward(noise, dfakes, false);
     }
-    g_optimizer_.step(generator_);
-    average_->update(generator_);
+    g_optimizer_.step(generator_, *average_);  // and the moving average, in the same pass
     ++steps_done_;
     return {real_result.loss + fake_result.loss, 0.5f * (real_result.accuracy + fake_result.accuracy), g.loss};
 }

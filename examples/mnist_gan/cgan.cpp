@@ -53,8 +53,13 @@ StepResult ConditionalGan::step(const tinygan::ImageSet& data) {
     for (Index j = 0; j < g_labels_.cols(); ++j)
         g_labels_(j) = static_cast<int>(rng_.uniform_index(static_cast<std::uint64_t>(cgan_classes)));
     tinygan::copy_parameters(discriminator_, discriminator_for_g_);  // D as it now is, frozen
-    const auto g = tinygan::train_on_batch(combined_, g_loss_, g_optimizer_, noise_, ones_, g_labels_);
-    average_->update(generator_);
+    // train_on_batch, with the moving average in the same pass over G's weights as Adam's update.
+    tinygan::BatchResult<float> g{};
+    {
+        const tinygan::ScopedFlushDenormals flush_denormals;
+        g = tinygan::compute_gradients(combined_, g_loss_, noise_, ones_, g_labels_);
+        g_optimizer_.step(combined_, *average_);
+    }
     ++steps_done_;
     return {0.5f * (d_real.loss + d_fake.loss), 0.5f * (d_real.accuracy + d_fake.accuracy), g.loss};
 }

@@ -212,10 +212,16 @@ StepResult RecipeGan<Recipe>::step(const tinygan::ImageSet& data) {
     rng_.fill_normal(noise_);
     tinygan::BatchResult<float> g{};
     {
+        // train_on_batch, with the moving average (when the recipe samples from one) in the same
+        // pass over G's weights as Adam's update.
         tinygan::Frozen frozen_discriminator(discriminator_);
-        g = tinygan::train_on_batch(combined_, bce_, g_optimizer_, noise_, ones_);
+        const tinygan::ScopedFlushDenormals flush_denormals;
+        g = tinygan::compute_gradients(combined_, bce_, noise_, ones_);
+        if (average_)
+            g_optimizer_.step(combined_, *average_);
+        else
+            g_optimizer_.step(combined_);
     }
-    if (average_) average_->update(generator_);
     ++steps_done_;
     return {0.5f * (d_real.loss + d_fake.loss), 0.5f * (d_real.accuracy + d_fake.accuracy), g.loss};
 }

@@ -9,6 +9,7 @@
 #include "config.hpp"
 #include "error.hpp"
 #include "detail/worker_pool.hpp"
+#include "ema.hpp"
 #include "layer_concept.hpp"
 #include "parameter.hpp"
 
@@ -61,29 +62,25 @@ public:
     // before touching anything.
     template <class Model>
     void step(Model& model) {
-        static_assert(std::is_same_v<typename Model::Scalar, Scalar>,
-                      "tinygan: an Adam<Scalar> must match its model's Scalar (Adam<float> for a float model)");
-        if constexpr (std::is_same_v<typename Model::Scalar, Scalar>) {
-            require_matching(model);
-            ++iterations_;
-            const double t = static_cast<double>(iterations_);
-            const auto rate = static_cast<Scalar>(options_.learning_rate * std::sqrt(1 - std::pow(options_.beta_2, t)) /
-                                                  (1 - std::pow(options_.beta_1, t)));
-            const auto b1 = static_cast<Scalar>(options_.beta_1), b2 = static_cast<Scalar>(options_.beta_2);
-            const auto eps = static_cast<Scalar>(options_.pytorch_epsilon
-                                                     ? options_.epsilon * std::sqrt(1 - std::pow(options_.beta_2, t))
-                                                     : options_.epsilon);
-            std::size_t k = 0;
-            model.for_each_parameter([&](const Parameter<Scalar>& p) {
-                if (!p.trainable) return;
-                Scalar *value = p.value.data(), *m = m_[k].data(), *v = v_[k].data();
-                const Scalar* g = p.gradient.data();
-                detail::parallel_for(p.value.size(), 512, 10.0 * p.value.size(), [&](Index begin, Index end) {
-                    update(value + begin, g + begin, m + begin, v + begin, end - begin, rate, b1, b2, eps);
-                });
-                ++k;
-            });
-        }
+        step_with(model, nullptr);
+    }
+
+    // The same step, and one update of `average` (the moving average of the tensors this Adam
+    // steps, e.g. the generator's, whose trainable tensors are all of them) in the same pass: each
+    // chunk of a weight is averaged while it is still in cache. Bit for bit what step(model) and then
+    // average.update(generator) compute, in one sweep over the weights instead of two.
+    template <class Model>
+    void step(Model& model, ExponentialMovingAverage<Scalar>& average) {
+        const std::vector<M>& averages = average.averages();
+        bool same = averages.size() == m_.size();
+        for (std::size_t k = 0; same && k < m_.size(); ++k)
+            same = averages[k].rows() == m_[k].rows() && averages[k].cols() == m_[k].cols();
+        if (!same)
+            throw ArgumentError(detail::concat(
+                "Adam::step(model, average) needs an average of exactly the ", m_.size(),
+                " tensors this Adam steps, in order; this one holds ", averages.size(),
+                " others: build it from the model this Adam trains, or call step(model) and average.update(model)"));
+        step_with(model, &average);
     }
 
     const AdamOptions& options() const { return options_; }
@@ -109,10 +106,44 @@ public:
     }
 
 private:
-    // One pass over the tensor in L1-sized chunks: the three updates of a chunk run back to back
-    // while it is in cache, instead of three sweeps over the whole tensor (bench/README.md).
+    using Blend = typename ExponentialMovingAverage<Scalar>::Blend;
+
+    template <class Model>
+    void step_with(Model& model, ExponentialMovingAverage<Scalar>* average) {
+        static_assert(std::is_same_v<typename Model::Scalar, Scalar>,
+                      "tinygan: an Adam<Scalar> must match its model's Scalar (Adam<float> for a float model)");
+        if constexpr (std::is_same_v<typename Model::Scalar, Scalar>) {
+            require_matching(model);
+            ++iterations_;
+            const double t = static_cast<double>(iterations_);
+            const auto rate = static_cast<Scalar>(options_.learning_rate * std::sqrt(1 - std::pow(options_.beta_2, t)) /
+                                                  (1 - std::pow(options_.beta_1, t)));
+            const auto b1 = static_cast<Scalar>(options_.beta_1), b2 = static_cast<Scalar>(options_.beta_2);
+            const auto eps = static_cast<Scalar>(options_.pytorch_epsilon
+                                                     ? options_.epsilon * std::sqrt(1 - std::pow(options_.beta_2, t))
+                                                     : options_.epsilon);
+            const Blend blend = average ? average->next_blend() : Blend{};
+            std::size_t k = 0;
+            model.for_each_parameter([&](const Parameter<Scalar>& p) {
+                if (!p.trainable) return;
+                Scalar *value = p.value.data(), *m = m_[k].data(), *v = v_[k].data();
+                Scalar* averaged = average ? average->averages()[k].data() : nullptr;
+                const Scalar* g = p.gradient.data();
+                detail::parallel_for(p.value.size(), 512, (average ? 13.0 : 10.0) * p.value.size(),
+                                     [&](Index begin, Index end) {
+                                         update(value + begin, g + begin, m + begin, v + begin, end - begin, rate, b1,
+                                                b2, eps, averaged ? averaged + begin : nullptr, blend);
+                                     });
+                ++k;
+            });
+        }
+    }
+
+    // One pass over the tensor in L1-sized chunks: the three updates of a chunk (four with an
+    // average) run back to back while it is in cache, instead of a sweep over the whole tensor
+    // each (bench/README.md).
     static void update(Scalar* parameter, const Scalar* gradient, Scalar* first, Scalar* second, Index size,
-                       Scalar rate, Scalar b1, Scalar b2, Scalar eps) {
+                       Scalar rate, Scalar b1, Scalar b2, Scalar eps, Scalar* average, const Blend& blend) {
         using Array = Eigen::Array<Scalar, Eigen::Dynamic, 1>;
         constexpr Index chunk = 512;
         for (Index i = 0; i < size; i += chunk) {
@@ -122,6 +153,7 @@ private:
             m = b1 * m + (Scalar(1) - b1) * g;
             v = b2 * v + (Scalar(1) - b2) * g.square();
             p -= rate * m / (v.sqrt() + eps);
+            if (average) blend.apply(average + i, parameter + i, n);
         }
     }
 

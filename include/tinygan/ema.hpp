@@ -40,9 +40,7 @@ public:
     // One step of the average, for every weight (trainable or frozen) of `model`.
     template <class Model>
     void update(Model& model) {
-        const double t = static_cast<double>(updates_++);
-        const double d = std::min(decay_, (1 + t) / (10 + t));
-        const auto keep = static_cast<Scalar>(d), take = static_cast<Scalar>(1 - d);
+        const Blend blend = next_blend();
         std::size_t k = 0;
         model.for_each_parameter([&](const Parameter<Scalar>& p) {
             if (p.is_state) return;
@@ -50,12 +48,27 @@ public:
             Scalar* average = averages_[k++].data();
             const Scalar* weight = p.value.data();
             detail::parallel_for(p.value.size(), 4096, 3.0 * p.value.size(), [&](Index begin, Index end) {
-                Eigen::Map<Eigen::Array<Scalar, Eigen::Dynamic, 1>> a(average + begin, end - begin);
-                const Eigen::Map<const Eigen::Array<Scalar, Eigen::Dynamic, 1>> w(weight + begin, end - begin);
-                a = keep * a + take * w;
+                blend.apply(average + begin, weight + begin, end - begin);
             });
         });
         if (k != averages_.size()) throw_mismatch(k);
+    }
+
+    // One update's weights, average = keep * average + take * weight. next_blend() counts the update:
+    // it is for an optimizer that moves the average in the same pass as its own update of the
+    // weights (Adam::step(model, average)), with the same arithmetic as update(), bit for bit.
+    struct Blend {
+        Scalar keep, take;
+        void apply(Scalar* average, const Scalar* weight, Index size) const {
+            Eigen::Map<Eigen::Array<Scalar, Eigen::Dynamic, 1>> a(average, size);
+            const Eigen::Map<const Eigen::Array<Scalar, Eigen::Dynamic, 1>> w(weight, size);
+            a = keep * a + take * w;
+        }
+    };
+    Blend next_blend() {
+        const double t = static_cast<double>(updates_++);
+        const double d = std::min(decay_, (1 + t) / (10 + t));
+        return {static_cast<Scalar>(d), static_cast<Scalar>(1 - d)};
     }
 
     // Writes the averages into `target`'s weights; its state tensors are left as they are.

@@ -29,8 +29,8 @@ namespace tinygan {
                   gradients are left untouched and not computed. When need_dx, returns
                   dx = dLoss/dx with x's shape, which may be dy itself when the layer is the
                   identity on its data (Reshape, Flatten); otherwise the return value is
-                  unspecified (the first layer of a model skips the work). The 1/batch of a mean
-                  loss lives in dy.
+                  unspecified. A Sequential asks a layer for dx only when a layer before it has
+                  parameters or its own caller asked for dx. The 1/batch of a mean loss lives in dy.
 
     template <class F> void for_each_parameter(F&& f);
         ensures:  calls f(Parameter<Scalar>{...}) (parameter.hpp) once per tensor, always in the

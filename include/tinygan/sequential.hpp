@@ -299,6 +299,7 @@ private:
                                                 " ", to_string(input)));
             if constexpr (detail::has_build<std::decay_t<decltype(layer)>>::value) layer.build(input);
             shapes_.push_back(layer.output_shape(input));
+            parameters_before_[index + 1] = parameters_before_[index] || layer.parameter_count() > 0;
             previous = detail::concat("layer ", std::size_t(index), " (", layer.description(), ")");
         });
     }
@@ -316,14 +317,17 @@ private:
         return *inputs_[size];
     }
 
-    // Runs the backward of layers Count-1 down to 0; the first layer computes dx only if asked.
+    // Runs the backward of layers Count-1 down to 0. A layer computes its dx only when a layer before
+    // it has parameters (whose gradients need it) or the caller asks for the model's dx; the
+    // parameter-free layers at the front (a discriminator's Flatten) are not run at all then.
     template <std::size_t Count>
     const M& backward_through(const M& dy, bool need_dx) {
         if constexpr (Count == 0) {
             return dy;
         } else {
+            if (!need_dx && !parameters_before_[Count]) return dy;
             const M& dx = detail::backward_with(std::get<Count - 1>(layers_), *inputs_[Count - 1], labels_, dy,
-                                                Count > 1 || need_dx);
+                                                need_dx || parameters_before_[Count - 1]);
             return backward_through<Count - 1>(dx, need_dx);
         }
     }
@@ -334,7 +338,7 @@ private:
             return backward_through<size - 1>(dlogits, need_dx);
         } else {  // the last layer is a model ending in Sigmoid
             auto& last = std::get<size - 1>(layers_);
-            const bool need = size > 1 || need_dx;
+            const bool need = need_dx || parameters_before_[size - 1];
             const M* d = nullptr;
             if constexpr (detail::takes_labels<std::decay_t<Last>>::value)
                 d = &last.backward_from_logits(*inputs_[size - 1], *labels_, dlogits, need);
@@ -348,6 +352,7 @@ private:
     std::vector<Shape> shapes_;                  // shapes_[i] is layer i's input; back() is the output
     std::array<const M*, size + 1> inputs_{};    // the last forward's activations, by address
     const Labels* labels_ = nullptr;             // the last forward's labels (conditional models)
+    std::array<bool, size + 1> parameters_before_{};  // [i]: some layer before layer i has parameters
     std::string name_;
 };
 
