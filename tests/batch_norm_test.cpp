@@ -173,3 +173,59 @@ TEST_CASE("update_batch_norm_statistics reaches the BatchNorms of nested models"
     CHECK(inner.layer<1>().options().momentum == 0.9);
     CHECK(outer.layer<1>().options().momentum == 0.9);
 }
+
+namespace {
+// What update_batch_norm_statistics stands for: one forward of the whole batch in training mode with
+// momentum 0, through every layer (the implementation before it ran in chunks).
+template <class Model>
+void statistics_in_one_forward(Model& model, const Matrix<double>& x) {
+    std::vector<double> momenta;
+    detail::for_each_leaf_layer(model, [&](auto& layer) {
+        if constexpr (std::is_same_v<std::decay_t<decltype(layer)>, BatchNorm<double>>) {
+            momenta.push_back(layer.options().momentum);
+            layer.set_momentum(0);
+        }
+    });
+    model.set_training(true);
+    model.forward(x);
+    std::size_t k = 0;
+    detail::for_each_leaf_layer(model, [&](auto& layer) {
+        if constexpr (std::is_same_v<std::decay_t<decltype(layer)>, BatchNorm<double>>) layer.set_momentum(momenta[k++]);
+    });
+}
+}  // namespace
+
+TEST_CASE("update_batch_norm_statistics in chunks equals one training-mode forward of the whole batch") {
+    Rng rng(96);
+    // Images and vectors, Keras' and PyTorch's variance, BatchNorms one after another (each one's
+    // input normalised by the whole batch's statistics of the one before), and a nested model.
+    const BatchNorm<double>::Options torch{0.9, 1e-5, true};
+    auto inner = make_sequential("inner", Dense<double>(12, 6, rng), BatchNorm<double>(6, 0.99), LeakyReLU<double>(0.2));
+    auto original = make_sequential("m", Dense<double>(5, 12, rng), Reshape<double>({2, 2, 3}), BatchNorm<double>(3, torch),
+                                    ReLU<double>{}, Flatten<double>{}, std::move(inner), BatchNorm<double>(6, torch));
+    original.set_parameter("dense_0.bias", Matrix<double>::Constant(12, 1, 0.8));  // means far from 0
+    const auto x = test::random_matrix<double>(5, 50, rng);
+    auto expected = original;
+    statistics_in_one_forward(expected, x);
+    for (Index chunk : {50, 16, 7, 1}) {  // one chunk; several with a short last one; one column each
+        CAPTURE(chunk);
+        auto model = original;
+        update_batch_norm_statistics(model, x, chunk);
+        double largest = 0;
+        std::vector<Matrix<double>> wanted;
+        expected.for_each_parameter([&](const Parameter<double>& p) { wanted.push_back(p.value); });
+        std::size_t k = 0;
+        model.for_each_parameter([&](const Parameter<double>& p) {
+            largest = std::max(largest, test::max_difference(p.value, wanted[k++]));
+        });
+        CHECK(largest < 1e-12);
+        CHECK_FALSE(model.layer<2>().training());
+        CHECK(model.layer<2>().options().momentum == 0.9);
+        // Not a no-op: the statistics moved from their initial 0 and 1.
+        CHECK(std::abs(model.parameter("batch_norm_2.moving_mean")(0, 0)) > 0.1);
+    }
+    auto model = original;
+    TINYGAN_CHECK_THROWS_WITH_FRAGMENT(update_batch_norm_statistics(model, x, 0), ArgumentError, "chunks of at least 1 column");
+    TINYGAN_CHECK_THROWS_WITH_FRAGMENT(update_batch_norm_statistics(model, Matrix<double>(test::random_matrix<double>(5, 1, rng))),
+                                       ShapeError, "more than one value per channel, BatchNorm 6 got 1");
+}

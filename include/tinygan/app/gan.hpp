@@ -79,11 +79,12 @@ inline Labels cycling_labels(Index count, Index classes) {
     return labels;
 }
 
-// model.predict(x), 512 columns at a time: the activations of 10000 samples at once would take
-// gigabytes (a convolution's patch matrix grows with the batch). In inference mode each column is
+// model.predict(x), 64 columns at a time, the examples' training batch at most, so that the
+// layers' buffers keep their training size: a convolution's patch matrix grows with the batch (the
+// DCGAN's generator held 340 MB of buffers at 512 columns). In inference mode each column is
 // computed on its own, so the chunks change nothing but the memory.
 template <class Model>
-Matrix<float> predict_in_chunks(Model& model, const Matrix<float>& x, Index chunk = 512) {
+Matrix<float> predict_in_chunks(Model& model, const Matrix<float>& x, Index chunk = 64) {
     Matrix<float> y;
     for (Index start = 0; start < x.cols(); start += chunk) {
         const Index n = std::min(chunk, x.cols() - start);
@@ -96,7 +97,7 @@ Matrix<float> predict_in_chunks(Model& model, const Matrix<float>& x, Index chun
 }
 // The same for a conditional model, with a class for each column of x.
 template <class Model>
-Matrix<float> predict_in_chunks(Model& model, const Matrix<float>& x, const Labels& labels, Index chunk = 512) {
+Matrix<float> predict_in_chunks(Model& model, const Matrix<float>& x, const Labels& labels, Index chunk = 64) {
     Matrix<float> y;
     for (Index start = 0; start < x.cols(); start += chunk) {
         const Index n = std::min(chunk, x.cols() - start);

@@ -19,6 +19,7 @@
 #include "../layer_concept.hpp"
 #include "../parameter.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <optional>
 #include <string>
@@ -155,6 +156,22 @@ public:
         options_.momentum = momentum;
     }
 
+    // For update_batch_norm_statistics: adds each channel's sum of x and of x^2 (in double) to
+    // `sums` (channels x 2), and sets the moving statistics outright.
+    void add_channel_sums(const M& x, Eigen::MatrixX2d& sums) const {
+        const auto X = as_channels(x);
+        for (Index j = 0; j < X.cols(); ++j)
+            for (Index c = 0; c < X.rows(); ++c) {
+                const double value = static_cast<double>(X(c, j));
+                sums(c, 0) += value;
+                sums(c, 1) += value * value;
+            }
+    }
+    void set_moving_statistics(const Eigen::VectorXd& mean, const Eigen::VectorXd& variance) {
+        moving_mean_ = mean.cast<Scalar>();
+        moving_variance_ = variance.cast<Scalar>();
+    }
+
 private:
     // The (C x S*batch) view of a (S*C x batch) matrix: the same memory, channels as rows.
     Eigen::Map<const M> as_channels(const M& m) const { return {m.data(), channels(), m.size() / channels()}; }
@@ -169,39 +186,80 @@ private:
 
 // PyTorch's torch.optim.swa_utils.update_bn: makes every BatchNorm of `model` hold the statistics
 // of the batch x as its moving statistics, for weights whose own moving statistics are not theirs
-// (a moving average of the weights, ema.hpp). Runs one forward in training mode; leaves the model
-// in inference mode, ready to predict.
+// (a moving average of the weights, ema.hpp): what one forward of x in training mode would leave
+// with momentum 0. It runs `chunk` columns at a time, so that a large x (the DCGAN's 512 noise
+// vectors) never needs the layers' buffers at its whole width: one pass over the chunks per
+// BatchNorm, through the layers before it only, the BatchNorms before it normalising with the
+// whole batch's mean and biased variance as training mode does (the sums are kept in double, so
+// the statistics may differ from one training-mode forward's in their last float bits). Leaves
+// the model in inference mode, ready to predict; a Dropout passes everything through meanwhile.
 namespace detail {
 
 template <class Model>
-void update_batch_norm_statistics(Model& model, const Matrix<typename Model::Scalar>& x, const Labels* labels) {
-    using Norm = BatchNorm<typename Model::Scalar>;
-    std::vector<double> momenta;
+void update_batch_norm_statistics(Model& model, const Matrix<typename Model::Scalar>& x, const Labels* labels,
+                                  Index chunk) {
+    using Scalar = typename Model::Scalar;
+    using Norm = BatchNorm<Scalar>;
+    if (chunk < 1) throw ArgumentError(concat("update_batch_norm_statistics needs chunks of at least 1 column, got ", chunk));
+    if (labels && labels->cols() != x.cols())
+        throw ShapeError(concat("update_batch_norm_statistics: the batch has ", x.cols(), " samples (columns of x) but ",
+                                labels->cols(), " labels"));
+    std::vector<Norm*> norms;
     for_each_leaf_layer(model, [&](auto& layer) {  // nested models' BatchNorms too
-        if constexpr (std::is_same_v<std::decay_t<decltype(layer)>, Norm>) {
-            momenta.push_back(layer.options().momentum);
-            layer.set_momentum(0);
-        }
+        if constexpr (std::is_same_v<std::decay_t<decltype(layer)>, Norm>) norms.push_back(&layer);
     });
-    model.set_training(true);
-    forward_with(model, x, labels);
     model.set_training(false);
-    std::size_t k = 0;
-    for_each_leaf_layer(model, [&](auto& layer) {
-        if constexpr (std::is_same_v<std::decay_t<decltype(layer)>, Norm>) layer.set_momentum(momenta[k++]);
-    });
+    Matrix<Scalar> part;
+    Labels part_labels;
+    std::vector<double> values(norms.size(), 0.0);  // per channel
+    std::vector<Eigen::VectorXd> means(norms.size()), variances(norms.size());
+    for (std::size_t target = 0; target < norms.size(); ++target) {
+        Eigen::MatrixX2d sums = Eigen::MatrixX2d::Zero(norms[target]->channels(), 2);
+        for (Index start = 0; start < x.cols(); start += chunk) {
+            const Index n = std::min(chunk, x.cols() - start);
+            part = x.middleCols(start, n);
+            if (labels) part_labels = labels->middleCols(start, n);
+            const Matrix<Scalar>* input = &part;
+            bool reached = false;  // the layers after the target are not run
+            for_each_leaf_layer(model, [&](auto& layer) {
+                if (reached) return;
+                if constexpr (std::is_same_v<std::decay_t<decltype(layer)>, Norm>) {
+                    if (&layer == norms[target]) {
+                        layer.add_channel_sums(*input, sums);
+                        values[target] += static_cast<double>(input->size() / layer.channels());
+                        reached = true;
+                        return;
+                    }
+                }
+                input = &forward_with(layer, *input, labels ? &part_labels : nullptr);
+            });
+        }
+        if (values[target] < 2)
+            throw ShapeError(concat("update_batch_norm_statistics needs more than one value per channel, ",
+                                    norms[target]->description(), " got ", values[target], " (a batch of one sample?)"));
+        means[target] = sums.col(0) / values[target];
+        variances[target] = (sums.col(1) / values[target] - means[target].cwiseAbs2()).cwiseMax(0.0);
+        norms[target]->set_moving_statistics(means[target], variances[target]);  // biased, for the passes after
+    }
+    // The moving variance a training-mode forward keeps: unbiased when the layer asks for it.
+    for (std::size_t k = 0; k < norms.size(); ++k) {
+        if (!norms[k]->options().unbiased_moving_variance) continue;
+        const double n = values[k];
+        norms[k]->set_moving_statistics(means[k], variances[k] * (n / (n - 1)));
+    }
 }
 
 }  // namespace detail
 
 template <class Model>
-void update_batch_norm_statistics(Model& model, const Matrix<typename Model::Scalar>& x) {
-    detail::update_batch_norm_statistics(model, x, nullptr);
+void update_batch_norm_statistics(Model& model, const Matrix<typename Model::Scalar>& x, Index chunk = 64) {
+    detail::update_batch_norm_statistics(model, x, nullptr, chunk);
 }
 // The same for a conditional model, with a class for each column of x.
 template <class Model>
-void update_batch_norm_statistics(Model& model, const Matrix<typename Model::Scalar>& x, const Labels& labels) {
-    detail::update_batch_norm_statistics(model, x, &labels);
+void update_batch_norm_statistics(Model& model, const Matrix<typename Model::Scalar>& x, const Labels& labels,
+                                  Index chunk = 64) {
+    detail::update_batch_norm_statistics(model, x, &labels, chunk);
 }
 
 }  // namespace tinygan
