@@ -373,6 +373,18 @@ TEST_CASE("predict_in_chunks gives what one predict gives, over several chunks a
     CHECK(chunked.isApprox(model.predict(z), 1e-6f));
 }
 
+TEST_CASE("predict_in_chunks of a conditional model gives each chunk its own labels") {
+    Rng rng(6);
+    auto model = make_sequential("c", LabelConcat<float>(10, Embedding<float>::one_hot(4)), Dense<float>(14, 16, rng),
+                                 BatchNorm<float>(16), Tanh<float>{});
+    Matrix<float> z(10, 20);
+    rng.fill_normal(z);
+    const Labels labels = app::cycling_labels(20, 4);
+    const Matrix<float> chunked = app::predict_in_chunks(model, z, labels, 7);
+    REQUIRE(chunked.cols() == 20);
+    CHECK(chunked.isApprox(model.predict(z, labels), 1e-6f));
+}
+
 TEST_CASE("The scorer's classifier is cached by the data's content, in the user's cache directory") {
     test::TempDir dir;
     auto write_data_set = [&](const std::string& folder, std::uint8_t first_label) {

@@ -24,6 +24,7 @@
 #include <optional>
 #include <string>
 #include <type_traits>
+#include <utility>
 #include <vector>
 
 namespace tinygan {
@@ -157,7 +158,7 @@ public:
     }
 
     // For update_batch_norm_statistics: adds each channel's sum of x and of x^2 (in double) to
-    // `sums` (channels x 2), and sets the moving statistics outright.
+    // `sums` (channels x 2), and reads or sets the moving statistics outright.
     void add_channel_sums(const M& x, Eigen::MatrixX2d& sums) const {
         const auto X = as_channels(x);
         for (Index j = 0; j < X.cols(); ++j)
@@ -170,6 +171,9 @@ public:
     void set_moving_statistics(const Eigen::VectorXd& mean, const Eigen::VectorXd& variance) {
         moving_mean_ = mean.cast<Scalar>();
         moving_variance_ = variance.cast<Scalar>();
+    }
+    std::pair<Eigen::VectorXd, Eigen::VectorXd> moving_statistics() const {
+        return {moving_mean_.col(0).template cast<double>(), moving_variance_.col(0).template cast<double>()};
     }
 
 private:
@@ -195,20 +199,11 @@ private:
 // the model in inference mode, ready to predict; a Dropout passes everything through meanwhile.
 namespace detail {
 
-template <class Model>
-void update_batch_norm_statistics(Model& model, const Matrix<typename Model::Scalar>& x, const Labels* labels,
-                                  Index chunk) {
+// The passes of update_batch_norm_statistics, for the BatchNorms `norms` of `model` in order.
+template <class Model, class Norm>
+void collect_batch_norm_statistics(Model& model, const std::vector<Norm*>& norms, const Matrix<typename Model::Scalar>& x,
+                                   const Labels* labels, Index chunk) {
     using Scalar = typename Model::Scalar;
-    using Norm = BatchNorm<Scalar>;
-    if (chunk < 1) throw ArgumentError(concat("update_batch_norm_statistics needs chunks of at least 1 column, got ", chunk));
-    if (labels && labels->cols() != x.cols())
-        throw ShapeError(concat("update_batch_norm_statistics: the batch has ", x.cols(), " samples (columns of x) but ",
-                                labels->cols(), " labels"));
-    std::vector<Norm*> norms;
-    for_each_leaf_layer(model, [&](auto& layer) {  // nested models' BatchNorms too
-        if constexpr (std::is_same_v<std::decay_t<decltype(layer)>, Norm>) norms.push_back(&layer);
-    });
-    model.set_training(false);
     Matrix<Scalar> part;
     Labels part_labels;
     std::vector<double> values(norms.size(), 0.0);  // per channel
@@ -246,6 +241,31 @@ void update_batch_norm_statistics(Model& model, const Matrix<typename Model::Sca
         if (!norms[k]->options().unbiased_moving_variance) continue;
         const double n = values[k];
         norms[k]->set_moving_statistics(means[k], variances[k] * (n / (n - 1)));
+    }
+}
+
+template <class Model>
+void update_batch_norm_statistics(Model& model, const Matrix<typename Model::Scalar>& x, const Labels* labels,
+                                  Index chunk) {
+    using Norm = BatchNorm<typename Model::Scalar>;
+    if (chunk < 1) throw ArgumentError(concat("update_batch_norm_statistics needs chunks of at least 1 column, got ", chunk));
+    if (labels && labels->cols() != x.cols())
+        throw ShapeError(concat("update_batch_norm_statistics: the batch has ", x.cols(), " samples (columns of x) but ",
+                                labels->cols(), " labels"));
+    std::vector<Norm*> norms;
+    for_each_leaf_layer(model, [&](auto& layer) {  // nested models' BatchNorms too
+        if constexpr (std::is_same_v<std::decay_t<decltype(layer)>, Norm>) norms.push_back(&layer);
+    });
+    model.set_training(false);
+    // A batch that fails at a later BatchNorm (one value per channel, a bad label) leaves the
+    // earlier ones as they were: their statistics are put back before the error goes on.
+    std::vector<std::pair<Eigen::VectorXd, Eigen::VectorXd>> saved;
+    for (const Norm* norm : norms) saved.push_back(norm->moving_statistics());
+    try {
+        collect_batch_norm_statistics(model, norms, x, labels, chunk);
+    } catch (...) {
+        for (std::size_t k = 0; k < norms.size(); ++k) norms[k]->set_moving_statistics(saved[k].first, saved[k].second);
+        throw;
     }
 }
 
